@@ -1,0 +1,2 @@
+/** Every migration of the inventory database, oldest first. */
+export const inventoryMigrations: Function[] = [];

@@ -1,0 +1,2 @@
+/** Every migration of the notification database, oldest first. */
+export const notificationMigrations: Function[] = [];

@@ -1,0 +1,2 @@
+/** Every migration of the order database, oldest first. */
+export const orderMigrations: Function[] = [];

@@ -1,0 +1,100 @@
+import { plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  Max,
+  Min,
+  registerDecorator,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+/** A configuration problem, reported by variable name so an operator can fix it at once. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A connection URL whose scheme is one of `protocols` (for example `postgres:`). */
+export function IsConnectionUrl(protocols: string[]): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isConnectionUrl',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints: [protocols],
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return false;
+          try {
+            const url = new URL(value);
+            return protocols.includes(url.protocol) && url.hostname !== '';
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: () =>
+          `must be a URL of the form ${protocols.map((p) => `${p}//host:port`).join(' or ')}`,
+      },
+    });
+}
+
+export const IsPort = (): PropertyDecorator => (target, key) => {
+  IsInt({ message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
+  Min(1, { message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
+  Max(65535, { message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings every service shares; each service's schema extends it with its own. */
+export class ServiceEnvironment {
+  @IsConnectionUrl(['amqp:', 'amqps:'])
+  RABBITMQ_URL: string = 'amqp://guest:guest@127.0.0.1:5672';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  // Humans at a terminal get readable lines; everything else (files, collectors) gets JSON.
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT: 'json' | 'pretty' = process.stdout.isTTY ? 'pretty' : 'json';
+}
+
+// Connection strings may carry passwords: never echo them back.
+const isSecret = (name: string) => /SECRET|PASSWORD|URL|TOKEN/.test(name);
+
+function describe(error: ValidationError, raw: Record<string, unknown>): string {
+  const given = raw[error.property];
+  const shown = given === undefined || isSecret(error.property) ? '' : ` (got "${String(given)}")`;
+  // Built-in messages start with the property name and custom ones do not: say it once.
+  const constraints = [
+    ...new Set(
+      Object.values(error.constraints ?? {}).map((text) =>
+        text.startsWith(`${error.property} `) ? text.slice(error.property.length + 1) : text,
+      ),
+    ),
+  ];
+  return `${error.property} ${constraints.join(', ')}${shown}`;
+}
+
+/**
+ * Builds the `validate` function for `ConfigModule.forRoot`: unset variables take the schema's
+ * defaults, set ones are converted and checked, and every problem is named at once.
+ */
+export function environmentValidator<E extends ServiceEnvironment>(schema: new () => E) {
+  return (raw: Record<string, unknown>): E => {
+    const present = Object.fromEntries(
+      Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
+    );
+    const environment = plainToInstance(schema, present, {
+      enableImplicitConversion: true,
+      exposeDefaultValues: true,
+    });
+    const errors = validateSync(environment, { forbidUnknownValues: false });
+    if (errors.length > 0)
+      throw new ConfigurationError(errors.map((error) => describe(error, present)));
+    return environment;
+  };
+}

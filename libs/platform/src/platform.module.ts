@@ -1,0 +1,47 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BrokerModule } from './broker/broker.module.js';
+import { environmentValidator, type ServiceEnvironment } from './config/environment.js';
+import { postgresOptions } from './database/postgres-options.js';
+import { HealthModule } from './health/health.module.js';
+import { loggingModule } from './logging/logging.module.js';
+import type { ServiceDefinition } from './service-definition.js';
+
+/**
+ * The plumbing every service shares: validated configuration, structured logs, its own
+ * database (migrated on start), its broker connection and `GET /health`.
+ */
+@Module({})
+export class PlatformModule {
+  static forService<E extends ServiceEnvironment>(service: ServiceDefinition<E>): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          validate: environmentValidator(service.environment),
+        }),
+        loggingModule(service.name),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) =>
+            postgresOptions({
+              url: config.getOrThrow<string>(service.databaseUrlVariable),
+              migrations: service.migrations,
+              applicationName: service.name,
+            }),
+        }),
+        BrokerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            url: config.getOrThrow<string>('RABBITMQ_URL'),
+            connectionName: service.name,
+          }),
+        }),
+        HealthModule,
+      ],
+    };
+  }
+}

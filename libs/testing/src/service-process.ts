@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import path from 'node:path';
+import { eventually } from './eventually.js';
+
+export type ServiceName = 'order' | 'inventory' | 'notification';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+export function entryPoint(service: ServiceName): string {
+  return path.join(ROOT, `dist/apps/${service}/apps/${service}/src/main.js`);
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * One service run as users run it: the built `dist` entry point in its own process, configured
+ * only through environment variables. Its output is kept for assertions and failure reports.
+ */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  output = '';
+
+  constructor(
+    readonly service: ServiceName,
+    readonly port: number,
+    readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the process without waiting for it to be ready. */
+  spawn(): ChildProcess {
+    this.output = '';
+    const child = spawn(process.execPath, ['--enable-source-maps', entryPoint(this.service)], {
+      env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child = child;
+    return child;
+  }
+
+  /** Starts the process and waits until `GET /health` answers 200. */
+  async start(timeoutMs = 30_000): Promise<this> {
+    const child = this.spawn();
+    await eventually(
+      async () => {
+        if (child.exitCode !== null) {
+          throw new Error(`${this.service} exited with ${child.exitCode}:\n${this.output}`);
+        }
+        const response = await fetch(`${this.url}/health`);
+        if (response.status !== 200) throw new Error(`health ${response.status}`);
+      },
+      { timeoutMs, intervalMs: 100 },
+    ).catch((error: Error) => {
+      throw new Error(`${this.service} did not become healthy: ${error.message}\n${this.output}`);
+    });
+    return this;
+  }
+
+  async exited(): Promise<number | null> {
+    const child = this.child;
+    if (!child) return null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const [code] = await once(child, 'exit');
+    return code as number | null;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
+    child.kill(signal);
+    return this.exited();
+  }
+}

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  databaseUrl,
+  dropDatabase,
+  eventually,
+  freePort,
+  RABBITMQ_URL,
+  ServiceProcess,
+  TcpProxy,
+  uniqueDatabaseName,
+  type ServiceName,
+} from '@ordering/testing';
+
+interface Health {
+  status: string;
+  error: Record<string, { status: string; message?: string }>;
+}
+
+async function health(service: ServiceProcess): Promise<{ status: number; body: Health }> {
+  const response = await fetch(`${service.url}/health`);
+  return { status: response.status, body: (await response.json()) as Health };
+}
+
+const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
+
+describe('GET /health of each service, run as built', () => {
+  const databases: string[] = [];
+  const running: ServiceProcess[] = [];
+
+  async function launch(service: ServiceName, overrides: Record<string, string> = {}) {
+    const database = uniqueDatabaseName(service);
+    databases.push(database);
+    const upper = service.toUpperCase();
+    const process = new ServiceProcess(service, await freePort(), {
+      [`${upper}_DATABASE_URL`]: databaseUrl(database),
+      RABBITMQ_URL,
+      ...overrides,
+    });
+    running.push(process);
+    return process;
+  }
+
+  afterAll(async () => {
+    await Promise.all(running.map((service) => service.stop()));
+    await Promise.all(databases.map(dropDatabase));
+  });
+
+  it.each(SERVICES)(
+    '%s creates its database, starts and reports both dependencies up',
+    async (name) => {
+      const service = await launch(name);
+      service.env[`${name.toUpperCase()}_HTTP_PORT`] = String(service.port);
+      await service.start();
+
+      const { status, body } = await health(service);
+      expect(status).toBe(200);
+      expect(body.status).toBe('ok');
+      await service.stop();
+    },
+  );
+
+  describe('when a dependency goes away and comes back', () => {
+    let postgres: TcpProxy;
+    let rabbitmq: TcpProxy;
+    let order: ServiceProcess;
+
+    beforeAll(async () => {
+      postgres = await new TcpProxy('127.0.0.1', 5432).start();
+      rabbitmq = await new TcpProxy('127.0.0.1', 5672).start();
+      const database = uniqueDatabaseName('order');
+      databases.push(database);
+      const port = await freePort();
+      order = new ServiceProcess('order', port, {
+        ORDER_HTTP_PORT: String(port),
+        ORDER_DATABASE_URL: databaseUrl(database, `postgres://postgres@127.0.0.1:${postgres.port}`),
+        RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${rabbitmq.port}`,
+      });
+      running.push(order);
+      await order.start();
+    });
+
+    afterAll(async () => {
+      await postgres.stop();
+      await rabbitmq.stop();
+    });
+
+    it('answers 503 naming the database while PostgreSQL is down, and recovers on its own', async () => {
+      await postgres.cut();
+      const down = await eventually(async () => {
+        const result = await health(order);
+        expect(result.status).toBe(503);
+        return result.body;
+      });
+      expect(down.error.database).toMatchObject({ status: 'down' });
+      expect(down.error.database.message).toContain('PostgreSQL unreachable');
+      expect(down.error.broker).toBeUndefined();
+
+      await postgres.restore();
+      await eventually(async () => expect((await health(order)).status).toBe(200), {
+        timeoutMs: 20_000,
+      });
+    });
+
+    it('answers 503 naming the broker while RabbitMQ is down, and reconnects on its own', async () => {
+      await rabbitmq.cut();
+      const down = await eventually(async () => {
+        const result = await health(order);
+        expect(result.status).toBe(503);
+        return result.body;
+      });
+      expect(down.error.broker).toMatchObject({ status: 'down' });
+      expect(down.error.database).toBeUndefined();
+
+      await rabbitmq.restore();
+      await eventually(async () => expect((await health(order)).status).toBe(200), {
+        timeoutMs: 20_000,
+      });
+    });
+  });
+
+  it('refuses to start, naming the address and how to start it, when PostgreSQL is unreachable', async () => {
+    const closedPort = await freePort();
+    const service = await launch('inventory', {
+      INVENTORY_DATABASE_URL: `postgres://postgres@127.0.0.1:${closedPort}/ordering_inventory`,
+    });
+    service.spawn();
+
+    expect(await service.exited()).toBe(1);
+    expect(service.output).toContain(`PostgreSQL is not reachable at 127.0.0.1:${closedPort}`);
+    expect(service.output).toContain('pg_ctlcluster');
+    expect(service.output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('refuses to start, naming each malformed variable, when configuration is wrong', async () => {
+    const service = await launch('notification', {
+      NOTIFICATION_HTTP_PORT: 'eighty',
+      RABBITMQ_URL: 'http://not-a-broker',
+    });
+    service.spawn();
+
+    expect(await service.exited()).toBe(1);
+    expect(service.output).toContain('NOTIFICATION_HTTP_PORT must be a port number');
+    expect(service.output).toContain('RABBITMQ_URL must be a URL of the form amqp://');
+  });
+});
