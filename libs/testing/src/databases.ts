@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const RABBITMQ_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -23,4 +24,35 @@ export async function dropDatabase(name: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A fresh database of its own for one test suite, migrated with `migrations`. Call `drop()` in
+ * `afterAll`.
+ */
+export async function createTestDatabase(
+  prefix: string,
+  migrations: Function[],
+): Promise<{ dataSource: DataSource; name: string; url: string; drop: () => Promise<void> }> {
+  const name = uniqueDatabaseName(prefix);
+  const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = databaseUrl(name);
+  const dataSource = new DataSource({ type: 'postgres', url, migrations, extra: { max: 20 } });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return {
+    dataSource,
+    name,
+    url,
+    drop: async () => {
+      await dataSource.destroy();
+      await dropDatabase(name);
+    },
+  };
 }

@@ -1,0 +1,78 @@
+import type { EntityManager } from 'typeorm';
+import { ConcurrencyError } from './errors.js';
+import type { AppendOptions, EventStore } from './event-store.js';
+import type { NewEvent, RecordedEvent } from './events.js';
+import { readSnapshot, saveSnapshot, snapshotIsDue, type SnapshotPolicy } from './snapshots.js';
+
+/** An aggregate as two pure functions and a starting state. */
+export interface Decider<Command, Event extends NewEvent, State> {
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+  initialState: State;
+}
+
+export interface AggregateOptions {
+  /** State must survive a JSON round trip to be snapshotted. */
+  snapshots?: SnapshotPolicy;
+}
+
+export interface HandleOptions extends AggregateOptions, AppendOptions {
+  /** The version the caller last saw (an `If-Match`); a mismatch is a ConcurrencyError. */
+  expectedVersion?: number;
+}
+
+export interface Handled<State> {
+  state: State;
+  version: number;
+  /** Empty when the command changed nothing (an idempotent repeat). */
+  events: readonly RecordedEvent[];
+}
+
+/** The stream's current state: its latest snapshot (if any) plus the events after it. */
+export async function aggregateStream<Event extends NewEvent, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  options: AggregateOptions & { tx?: EntityManager } = {},
+): Promise<{ state: State; version: number }> {
+  const snapshot = options.snapshots
+    ? await readSnapshot<State>(options.tx ?? store.manager, streamId, options.snapshots)
+    : undefined;
+  const events = await store.readStream(streamId, { fromVersion: (snapshot?.version ?? 0) + 1 });
+  let state = snapshot?.state ?? decider.initialState;
+  for (const event of events) state = decider.evolve(state, event as unknown as Event);
+  return { state, version: events.at(-1)?.streamPosition ?? snapshot?.version ?? 0 };
+}
+
+/**
+ * Load, decide, append with the expected version: the whole of a command handler's work on an
+ * event-sourced aggregate. A snapshot is written in the same transaction when one is due.
+ */
+export async function handleCommand<Command, Event extends NewEvent, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleOptions = {},
+): Promise<Handled<State>> {
+  const { state, version } = await aggregateStream(store, streamId, decider, options);
+  if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+    throw new ConcurrencyError(streamId, options.expectedVersion, version);
+  }
+  const decided = decider.decide(command, state);
+  if (decided.length === 0) return { state, version, events: [] };
+
+  const newState = decided.reduce(decider.evolve, state);
+  const nextVersion = version + decided.length;
+  const { snapshots } = options;
+  const result = await store.appendToStream(streamId, version, decided, {
+    metadata: options.metadata,
+    inTransaction: async (tx, recorded) => {
+      if (snapshots && snapshotIsDue(snapshots, version, nextVersion)) {
+        await saveSnapshot(tx, streamId, snapshots, { version: nextVersion, state: newState });
+      }
+      await options.inTransaction?.(tx, recorded);
+    },
+  });
+  return { state: newState, version: result.nextExpectedVersion, events: result.events };
+}

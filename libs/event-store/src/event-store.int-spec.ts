@@ -1,0 +1,369 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestDatabase } from '@ordering/testing';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { aggregateStream, handleCommand, type Decider } from './deciding.js';
+import { ConcurrencyError, UnknownEventTypeError } from './errors.js';
+import { EventStore, START_OF_LOG, type InlineProjection } from './event-store.js';
+import { CreateEventStore1764300000000 } from './event-store.migration.js';
+import { EventTypeRegistry } from './event-type-registry.js';
+import type { RecordedEvent } from './events.js';
+
+type Added = { type: 'Added'; data: { amount: number } };
+type Renamed = { type: 'Renamed'; data: { name: string } };
+type CounterEvent = Added | Renamed;
+type Counter = { total: number; name: string };
+
+const registry = new EventTypeRegistry({
+  Added: { version: 1 },
+  // Version 1 stored `{ title }`; version 2 calls it `name`.
+  Renamed: { version: 2, upcasters: { 1: (data: { title: string }) => ({ name: data.title }) } },
+});
+
+const counter: Decider<{ add: number } | { rename: string }, CounterEvent, Counter> = {
+  initialState: { total: 0, name: '' },
+  decide: (command) =>
+    'add' in command
+      ? command.add === 0
+        ? []
+        : [{ type: 'Added', data: { amount: command.add } }]
+      : [{ type: 'Renamed', data: { name: command.rename } }],
+  evolve: (state, event) =>
+    event.type === 'Added'
+      ? { ...state, total: state.total + event.data.amount }
+      : { ...state, name: event.data.name },
+};
+
+const added = (amount: number): Added => ({ type: 'Added', data: { amount } });
+const newStream = () => `counter-${randomUUID()}`;
+
+/** Keeps per-stream totals in a table, the way a service's read model would. */
+class TotalsProjection implements InlineProjection {
+  readonly name = 'totals';
+  readonly eventTypes = ['Added'];
+  failNext = false;
+
+  async project(events: readonly RecordedEvent[], tx: EntityManager) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('projection failed');
+    }
+    for (const event of events) {
+      await tx.query(
+        `INSERT INTO totals (stream_id, total) VALUES ($1, $2)
+         ON CONFLICT (stream_id) DO UPDATE SET total = totals.total + excluded.total`,
+        [event.streamId, (event.data as Added['data']).amount],
+      );
+    }
+  }
+
+  async reset(tx: EntityManager) {
+    await tx.query('TRUNCATE totals');
+  }
+}
+
+describe('EventStore on PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let dataSource: DataSource;
+  let store: EventStore;
+  const totals = new TotalsProjection();
+
+  beforeAll(async () => {
+    database = await createTestDatabase('event_store', [CreateEventStore1764300000000]);
+    dataSource = database.dataSource;
+    await dataSource.query('CREATE TABLE totals (stream_id text PRIMARY KEY, total int NOT NULL)');
+    store = new EventStore(dataSource, registry, [totals]);
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  describe('appendToStream and readStream', () => {
+    it('stores events with their versions, types, schema versions and metadata', async () => {
+      const stream = newStream();
+      const metadata = { correlationId: 'c-1', causationId: 'm-1', userId: 'u-1' };
+      const result = await store.appendToStream(stream, 0, [added(1), added(2)], { metadata });
+      await store.appendToStream(stream, 2, [{ type: 'Renamed', data: { name: 'n' } }]);
+
+      expect(result.nextExpectedVersion).toBe(2);
+      const events = await store.readStream(stream);
+      expect(events.map((e) => [e.streamPosition, e.type, e.data, e.storedSchemaVersion])).toEqual([
+        [1, 'Added', { amount: 1 }, 1],
+        [2, 'Added', { amount: 2 }, 1],
+        [3, 'Renamed', { name: 'n' }, 2],
+      ]);
+      expect(events[0].metadata).toEqual(metadata);
+      expect(events[0].globalPosition).toBeLessThan(events[2].globalPosition);
+    });
+
+    it('refuses a wrong expected version with a ConcurrencyError and writes nothing', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(1), added(1)]);
+
+      await expect(store.appendToStream(stream, 0, [added(5)])).rejects.toEqual(
+        new ConcurrencyError(stream, 0, 2),
+      );
+      await expect(store.appendToStream(stream, 1, [added(5)])).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
+      // A version ahead of the stream would leave a gap: refused too.
+      await expect(store.appendToStream(stream, 5, [added(5)])).rejects.toBeInstanceOf(
+        ConcurrencyError,
+      );
+      expect((await store.readStream(stream)).map((e) => e.streamPosition)).toEqual([1, 2]);
+    });
+
+    it('lets exactly one of many concurrent appends at the same version win', async () => {
+      const stream = newStream();
+      for (const expected of [0, 1]) {
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => store.appendToStream(stream, expected, [added(i)])),
+        );
+        const won = attempts.filter((a) => a.status === 'fulfilled');
+        const lost = attempts.filter((a) => a.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost.map((a) => (a as PromiseRejectedResult).reason)).toEqual(
+          Array(19).fill(expect.any(ConcurrencyError)),
+        );
+      }
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('keeps versions gapless when many writers race and retry', async () => {
+      const stream = newStream();
+      const writer = async () => {
+        for (let written = 0; written < 5;) {
+          try {
+            await handleCommand(store, stream, counter, { add: 1 });
+            written++;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, writer));
+
+      const events = await store.readStream(stream);
+      expect(events.map((e) => e.streamPosition)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
+      expect((await aggregateStream(store, stream, counter)).state.total).toBe(40);
+    });
+
+    it('reads a stream as it was at a version or at a time', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(1), added(10)]);
+      const [second] = await store.readStream(stream, { fromVersion: 2 });
+      await store.appendToStream(stream, 2, [added(100)]);
+
+      expect((await store.readStream(stream, { toVersion: 2 })).map((e) => e.data)).toEqual([
+        { amount: 1 },
+        { amount: 10 },
+      ]);
+      expect(await store.readStream(stream, { toTime: second.recordedAt })).toHaveLength(2);
+      expect(await store.readStream(stream, { toTime: new Date(0) })).toEqual([]);
+      expect(await store.readStream(newStream())).toEqual([]);
+    });
+
+    it('refuses event types the registry does not know, writing nothing', async () => {
+      const stream = newStream();
+      await expect(
+        store.appendToStream(stream, 0, [{ type: 'Unheard', data: {} }]),
+      ).rejects.toBeInstanceOf(UnknownEventTypeError);
+      expect(await store.currentVersion(stream)).toBe(0);
+    });
+
+    it('refuses to rewrite history at the database level', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(1)]);
+      await expect(
+        dataSource.query(`UPDATE events SET data = '{}' WHERE stream_id = $1`, [stream]),
+      ).rejects.toThrow(/append-only/);
+      await expect(
+        dataSource.query('DELETE FROM events WHERE stream_id = $1', [stream]),
+      ).rejects.toThrow(/append-only/);
+    });
+  });
+
+  describe('readAll', () => {
+    async function readToEnd(from = START_OF_LOG) {
+      const seen: RecordedEvent[] = [];
+      let position = from;
+      for (;;) {
+        const page = await store.readAll(position, 3);
+        if (page.events.length === 0) return { seen, position };
+        seen.push(...page.events);
+        position = page.position;
+      }
+    }
+
+    it('never skips an event whose transaction commits after a later one', async () => {
+      const { position: start } = await readToEnd();
+      const slow = newStream();
+      const fast = newStream();
+
+      let commitSlow!: () => void;
+      const slowHeldOpen = new Promise<void>((resolve) => (commitSlow = resolve));
+      let slowWritten!: () => void;
+      const slowHasWritten = new Promise<void>((resolve) => (slowWritten = resolve));
+      const slowAppend = store.appendToStream(slow, 0, [added(1)], {
+        inTransaction: async () => {
+          slowWritten();
+          await slowHeldOpen;
+        },
+      });
+      await slowHasWritten;
+      await store.appendToStream(fast, 0, [added(2)]);
+
+      // The fast event took a later global position but committed first.
+      const whileOpen = await readToEnd(start);
+      expect(whileOpen.seen.map((e) => e.streamId)).not.toContain(fast);
+      expect(whileOpen.seen.map((e) => e.streamId)).not.toContain(slow);
+
+      commitSlow();
+      await slowAppend;
+      const after = await readToEnd(whileOpen.position);
+      expect(after.seen.map((e) => e.streamId)).toEqual([slow, fast]);
+      expect(after.seen[0].globalPosition).toBeLessThan(after.seen[1].globalPosition);
+    });
+
+    it('pages through the whole log in each stream’s order, from any position', async () => {
+      const { position: start } = await readToEnd();
+      const streams = [newStream(), newStream()];
+      await Promise.all(
+        streams.map(async (stream) => {
+          for (let i = 0; i < 4; i++) await store.appendToStream(stream, i, [added(i)]);
+        }),
+      );
+      const { seen } = await readToEnd(start);
+      for (const stream of streams) {
+        expect(seen.filter((e) => e.streamId === stream).map((e) => e.streamPosition)).toEqual([
+          1, 2, 3, 4,
+        ]);
+      }
+    });
+  });
+
+  describe('upcasting', () => {
+    it('loads events stored at an old schema version in today’s shape', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(1)]);
+      // An event written by last year's code, before `title` became `name`.
+      await dataSource.query(
+        `INSERT INTO events (stream_id, stream_position, type, schema_version, data)
+         VALUES ($1, 2, 'Renamed', 1, '{"title":"old"}')`,
+        [stream],
+      );
+      await dataSource.query('UPDATE event_streams SET version = 2 WHERE stream_id = $1', [stream]);
+
+      const [, renamed] = await store.readStream(stream);
+      expect(renamed).toMatchObject({ data: { name: 'old' }, storedSchemaVersion: 1 });
+      expect((await aggregateStream(store, stream, counter)).state.name).toBe('old');
+    });
+
+    it('insists on an upcaster for every older version', () => {
+      expect(
+        () => new EventTypeRegistry({ X: { version: 3, upcasters: { 1: (d: never) => d } } }),
+      ).toThrow('Event type "X" has no upcaster from version 2');
+    });
+  });
+
+  describe('snapshots', () => {
+    const snapshots = { every: 3, shapeVersion: 1 };
+
+    it('snapshots every N events and loads from the latest snapshot plus the events after it', async () => {
+      const stream = newStream();
+      for (let i = 0; i < 10; i++)
+        await handleCommand(store, stream, counter, { add: 1 }, { snapshots });
+
+      const [snapshot] = await dataSource.query(
+        'SELECT version, shape_version, state FROM snapshots WHERE stream_id = $1',
+        [stream],
+      );
+      expect(snapshot).toEqual({ version: 9, shape_version: 1, state: { total: 9, name: '' } });
+
+      // Doctor the snapshot: a load that used it shows the doctored total plus event 10.
+      await dataSource.query(
+        `UPDATE snapshots SET state = '{"total":1000,"name":""}' WHERE stream_id = $1`,
+        [stream],
+      );
+      expect(await aggregateStream(store, stream, counter, { snapshots })).toEqual({
+        state: { total: 1001, name: '' },
+        version: 10,
+      });
+    });
+
+    it('discards a snapshot of an older shape and replays the stream instead', async () => {
+      const stream = newStream();
+      for (let i = 0; i < 4; i++)
+        await handleCommand(store, stream, counter, { add: 2 }, { snapshots });
+      await dataSource.query(
+        `UPDATE snapshots SET state = '{"sum":1000}', shape_version = 0 WHERE stream_id = $1`,
+        [stream],
+      );
+
+      expect(await aggregateStream(store, stream, counter, { snapshots })).toEqual({
+        state: { total: 8, name: '' },
+        version: 4,
+      });
+      // The next due snapshot replaces it with one of the current shape.
+      await handleCommand(store, stream, counter, { add: 2 }, { snapshots });
+      await handleCommand(store, stream, counter, { add: 2 }, { snapshots });
+      const [snapshot] = await dataSource.query(
+        'SELECT version, shape_version FROM snapshots WHERE stream_id = $1',
+        [stream],
+      );
+      expect(snapshot).toEqual({ version: 6, shape_version: 1 });
+    });
+  });
+
+  describe('handleCommand', () => {
+    it('appends nothing when the decision is to do nothing', async () => {
+      const stream = newStream();
+      await handleCommand(store, stream, counter, { add: 1 });
+      const result = await handleCommand(store, stream, counter, { add: 0 });
+      expect(result).toMatchObject({ version: 1, events: [] });
+    });
+
+    it('refuses a stale expected version (an If-Match) before deciding', async () => {
+      const stream = newStream();
+      await handleCommand(store, stream, counter, { add: 1 });
+      await handleCommand(store, stream, counter, { add: 1 });
+      await expect(
+        handleCommand(store, stream, counter, { add: 1 }, { expectedVersion: 1 }),
+      ).rejects.toEqual(new ConcurrencyError(stream, 1, 2));
+    });
+  });
+
+  describe('inline projections', () => {
+    it('update the read model in the append transaction: a failed projection stores no event', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(5)]);
+      totals.failNext = true;
+      await expect(store.appendToStream(stream, 1, [added(7)])).rejects.toThrow(
+        'projection failed',
+      );
+
+      expect(await store.readStream(stream)).toHaveLength(1);
+      expect(
+        await dataSource.query('SELECT total FROM totals WHERE stream_id = $1', [stream]),
+      ).toEqual([{ total: 5 }]);
+    });
+
+    it('can be rebuilt from the log to the same rows', async () => {
+      const stream = newStream();
+      await store.appendToStream(stream, 0, [added(3), added(4)]);
+      const before = await dataSource.query('SELECT * FROM totals ORDER BY stream_id');
+      await dataSource.query('UPDATE totals SET total = -1');
+
+      const projected = await store.rebuild(totals, 2);
+
+      expect(await dataSource.query('SELECT * FROM totals ORDER BY stream_id')).toEqual(before);
+      const [{ count }] = await dataSource.query(
+        `SELECT count(*)::int AS count FROM events WHERE type = 'Added'`,
+      );
+      expect(projected).toBe(count);
+    });
+  });
+});
