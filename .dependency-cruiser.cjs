@@ -29,7 +29,7 @@ module.exports = {
       name: 'domain-depends-on-domain-only',
       comment: 'Domain code depends only on other domain code and the published contracts.',
       severity: 'error',
-      from: { path: '/domain/' },
+      from: { path: '/domain/', pathNot: '\\.(spec|int-spec|e2e-spec)\\.ts$' },
       to: { path: '^(apps|libs)/', pathNot: ['/domain/', '^libs/contracts/'] },
     },
     {

@@ -2,3 +2,4 @@ export * from './databases.js';
 export * from './eventually.js';
 export * from './service-process.js';
 export * from './tcp-proxy.js';
+export * from './decider-specification.js';

@@ -1,0 +1,28 @@
+/** The business rules of an order; each names one way a command can be refused. */
+export type OrderRule =
+  | 'NO_LINES'
+  | 'TOO_MANY_LINES'
+  | 'QUANTITY_OUT_OF_RANGE'
+  | 'DUPLICATE_SKU'
+  | 'UNKNOWN_SKUS'
+  | 'MIXED_CURRENCIES'
+  | 'ORDER_EXISTS'
+  | 'ORDER_NOT_FOUND'
+  | 'ORDER_IS_FINAL'
+  | 'NOT_PENDING';
+
+/**
+ * A command the order refuses. `message` is a sentence a client may read; `rule` and `details`
+ * are stable and machine-readable, so the HTTP layer maps on `rule`, never on the message.
+ */
+export class OrderRuleBroken extends Error {
+  override readonly name = 'OrderRuleBroken';
+
+  constructor(
+    readonly rule: OrderRule,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
