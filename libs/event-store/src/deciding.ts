@@ -19,6 +19,11 @@ export interface AggregateOptions {
 export interface HandleOptions extends AggregateOptions, AppendOptions {
   /** The version the caller last saw (an `If-Match`); a mismatch is a ConcurrencyError. */
   expectedVersion?: number;
+  /**
+   * Without an expected version, a command that lost a race is decided again on the new state
+   * this many times before the ConcurrencyError is let through.
+   */
+  retries?: number;
 }
 
 export interface Handled<State> {
@@ -54,6 +59,26 @@ export async function handleCommand<Command, Event extends NewEvent, State>(
   decider: Decider<Command, Event, State>,
   command: Command,
   options: HandleOptions = {},
+): Promise<Handled<State>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await decideAndAppend(store, streamId, decider, command, options);
+    } catch (error) {
+      const retry =
+        error instanceof ConcurrencyError &&
+        options.expectedVersion === undefined &&
+        attempt < (options.retries ?? 3);
+      if (!retry) throw error;
+    }
+  }
+}
+
+async function decideAndAppend<Command, Event extends NewEvent, State>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<Command, Event, State>,
+  command: Command,
+  options: HandleOptions,
 ): Promise<Handled<State>> {
   const { state, version } = await aggregateStream(store, streamId, decider, options);
   if (options.expectedVersion !== undefined && options.expectedVersion !== version) {

@@ -1,7 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
+import { Clock } from './clock.js';
 import { environmentValidator, type ServiceEnvironment } from './config/environment.js';
 import { postgresOptions } from './database/postgres-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -10,13 +12,17 @@ import type { ServiceDefinition } from './service-definition.js';
 
 /**
  * The plumbing every service shares: validated configuration, structured logs, its own
- * database (migrated on start), its broker connection and `GET /health`.
+ * database (migrated on start), its broker connection, bearer-token authentication of every
+ * HTTP route and `GET /health`.
  */
 @Module({})
 export class PlatformModule {
   static forService<E extends ServiceEnvironment>(service: ServiceDefinition<E>): DynamicModule {
     return {
       module: PlatformModule,
+      global: true,
+      providers: [Clock],
+      exports: [Clock],
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,
@@ -41,6 +47,8 @@ export class PlatformModule {
           }),
         }),
         HealthModule,
+        // Every HTTP route requires a bearer token unless it is @Public().
+        AuthModule,
       ],
     };
   }

@@ -1,12 +1,6 @@
 import { inspect } from 'node:util';
 import { expect } from '@jest/globals';
-
-/** An aggregate as two pure functions and the state a new stream starts from. */
-export interface Decider<Command, Event, State> {
-  decide: (command: Command, state: State) => Event[];
-  evolve: (state: State, event: Event) => State;
-  initialState: State;
-}
+import type { Decider, NewEvent } from '@ordering/event-store';
 
 /**
  * Checks what `thenThrows` caught beyond its class: return false, or fail an `expect`, to
@@ -25,7 +19,7 @@ export type ErrorCheck<Thrown> = (error: Thrown) => boolean | void;
  * spec.given([]).when(confirm).thenThrows(RuleBroken, (error) => error.rule === 'NOT_FOUND');
  * ```
  */
-export function deciderSpecification<Command, Event, State>(
+export function deciderSpecification<Command, Event extends NewEvent, State>(
   decider: Decider<Command, Event, State>,
 ) {
   return {

@@ -3,3 +3,4 @@ export * from './eventually.js';
 export * from './service-process.js';
 export * from './tcp-proxy.js';
 export * from './decider-specification.js';
+export * from './http-client.js';

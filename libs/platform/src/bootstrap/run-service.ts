@@ -7,11 +7,31 @@ import {
   environmentValidator,
   type ServiceEnvironment,
 } from '../config/environment.js';
+import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
+import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
+import { createValidationPipe } from '../http/validation.js';
 import type { ServiceDefinition } from '../service-definition.js';
 import { preflight, UnreachableDependencyError } from './preflight.js';
 
 /** Request bodies larger than this are refused with 413 before any parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * How every service talks HTTP: JSON bodies up to MAX_BODY_BYTES, DTOs validated, every error
+ * answered as problem details, OpenAPI at `/docs`. Tests call it too, so they test the real thing.
+ * Call it before `listen()`, on an application created with `bodyParser: false`.
+ */
+export function configureHttpApp(app: NestExpressApplication, openApi: OpenApiInfo): void {
+  app.disable('x-powered-by');
+  app.useBodyParser('json', {
+    limit: MAX_BODY_BYTES,
+    type: ['application/json', 'application/*+json'],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  // Here rather than as APP_FILTER: the error format is part of the HTTP surface tests share.
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  setUpOpenApi(app, openApi);
+}
 
 /**
  * Starts a service the way users run it: configuration and dependencies are checked first and
@@ -38,15 +58,36 @@ export async function runService<E extends ServiceEnvironment>(
     throw error;
   }
 
+  return startHttpApp(
+    service,
+    appModule,
+    environment[service.httpPortVariable] as number,
+    configure,
+  );
+}
+
+/**
+ * The Nest half of `runService`, without its checks: what integration tests start, on port 0.
+ * The application's own configuration is validated by its PlatformModule.
+ */
+export async function startHttpApp<E extends ServiceEnvironment>(
+  service: ServiceDefinition<E>,
+  appModule: Type,
+  port: number,
+  configure?: (app: NestExpressApplication) => void,
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(appModule, {
     bufferLogs: true,
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  configureHttpApp(app, {
+    title: `${service.name} service`,
+    description: `The HTTP API of the ${service.name} service. Errors are RFC 9457 problem details.`,
+    version: '1',
+  });
   app.enableShutdownHooks();
   configure?.(app);
-  await app.listen(environment[service.httpPortVariable] as number);
+  await app.listen(port);
   return app;
 }

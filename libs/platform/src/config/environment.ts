@@ -4,6 +4,7 @@ import {
   IsInt,
   Max,
   Min,
+  MinLength,
   registerDecorator,
   validateSync,
   type ValidationError,
@@ -47,6 +48,9 @@ export const IsPort = (): PropertyDecorator => (target, key) => {
   Max(65535, { message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
 };
 
+/** Good enough on a laptop, and nowhere else: every service trusts any token signed with it. */
+export const DEV_JWT_SECRET = 'dev-only-secret-change-me';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Settings every service shares; each service's schema extends it with its own. */
@@ -60,6 +64,10 @@ export class ServiceEnvironment {
   // Humans at a terminal get readable lines; everything else (files, collectors) gets JSON.
   @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = process.stdout.isTTY ? 'pretty' : 'json';
+
+  // Signs and checks callers' bearer tokens (HS256); every service must share the same one.
+  @MinLength(16, { message: 'must be a secret of at least 16 characters' })
+  JWT_SECRET: string = DEV_JWT_SECRET;
 }
 
 // Connection strings may carry passwords: never echo them back.

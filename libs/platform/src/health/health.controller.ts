@@ -1,8 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator.js';
 import { BrokerHealthIndicator } from './broker.health.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 
+// Probes (orchestrators, load balancers) hold no token.
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,0 +1,49 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { EventStore, handleCommand, type EventMetadata } from '@ordering/event-store';
+import { Clock } from '@ordering/platform';
+import { orderDecider } from '../domain/order.decider.js';
+import { OrderRuleBroken } from '../domain/order-rule-broken.js';
+import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
+import { OrderSummary } from '../getting-order/order-summary.entity.js';
+import { DataSource } from 'typeorm';
+
+export class CancelOrderCommand extends Command<{ version: number }> {
+  constructor(
+    readonly orderId: string,
+    /** Only this customer's order may be cancelled; anyone else is told it does not exist. */
+    readonly customerId: string,
+    readonly reason: string,
+    /** From `If-Match`: cancel only if the order is still at this version. */
+    readonly expectedVersion: number | undefined,
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(CancelOrderCommand)
+export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
+  constructor(
+    private readonly store: EventStore,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute({ orderId, customerId, reason, expectedVersion, metadata }: CancelOrderCommand) {
+    // Ownership is checked on the read model, which the append transaction keeps exact.
+    const owned = await this.dataSource
+      .getRepository(OrderSummary)
+      .existsBy({ orderId, customerId });
+    if (!owned) {
+      throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
+    }
+    const { version } = await handleCommand(
+      this.store,
+      orderStreamId(orderId),
+      orderDecider,
+      { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } },
+      { metadata, expectedVersion, snapshots: ORDER_SNAPSHOTS },
+    );
+    return { version };
+  }
+}

@@ -1,0 +1,64 @@
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EventStore } from '@ordering/event-store';
+import type { Repository } from 'typeorm';
+import { evolve, initialOrder, type OrderEvent } from '../domain/order.js';
+import { orderStreamId } from '../order-stream.js';
+import { OrderSummary } from './order-summary.entity.js';
+import { summarize } from './order-summary.projection.js';
+
+/** Who asks: customers see their own orders only, admins see every order. */
+export interface Reader {
+  id: string;
+  isAdmin: boolean;
+}
+
+export class GetOrderQuery extends Query<OrderSummary | null> {
+  constructor(
+    readonly orderId: string,
+    readonly reader: Reader,
+  ) {
+    super();
+  }
+}
+
+/** The order as it was at a version or an instant: rebuilt from its events, by design. */
+export class GetOrderAsOfQuery extends Query<OrderSummary | null> {
+  constructor(
+    readonly orderId: string,
+    readonly reader: Reader,
+    readonly asOf: { version?: number; time?: Date },
+  ) {
+    super();
+  }
+}
+
+@QueryHandler(GetOrderQuery)
+export class GetOrderHandler implements IQueryHandler<GetOrderQuery> {
+  constructor(@InjectRepository(OrderSummary) private readonly orders: Repository<OrderSummary>) {}
+
+  execute({ orderId, reader }: GetOrderQuery): Promise<OrderSummary | null> {
+    return this.orders.findOneBy(reader.isAdmin ? { orderId } : { orderId, customerId: reader.id });
+  }
+}
+
+@QueryHandler(GetOrderAsOfQuery)
+export class GetOrderAsOfHandler implements IQueryHandler<GetOrderAsOfQuery> {
+  constructor(private readonly store: EventStore) {}
+
+  async execute({ orderId, reader, asOf }: GetOrderAsOfQuery): Promise<OrderSummary | null> {
+    const events = await this.store.readStream(orderStreamId(orderId), {
+      toVersion: asOf.version,
+      toTime: asOf.time,
+    });
+    const last = events.at(-1);
+    if (!last) return null;
+    const state = events.reduce(
+      (order, event) => evolve(order, event as unknown as OrderEvent),
+      initialOrder,
+    );
+    const order = summarize(state, last.streamPosition, last.recordedAt);
+    if (!order || (!reader.isAdmin && order.customerId !== reader.id)) return null;
+    return order;
+  }
+}

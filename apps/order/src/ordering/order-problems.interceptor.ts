@@ -1,0 +1,58 @@
+import {
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { ConcurrencyError } from '@ordering/event-store';
+import { ProblemException } from '@ordering/platform';
+import type { Request } from 'express';
+import { catchError, throwError, type Observable } from 'rxjs';
+import { OrderRuleBroken, type OrderRule } from './domain/order-rule-broken.js';
+
+const STATUS_BY_RULE: Record<OrderRule, number> = {
+  NO_LINES: 422,
+  TOO_MANY_LINES: 422,
+  QUANTITY_OUT_OF_RANGE: 422,
+  DUPLICATE_SKU: 422,
+  UNKNOWN_SKUS: 422,
+  MIXED_CURRENCIES: 422,
+  ORDER_EXISTS: 409,
+  ORDER_NOT_FOUND: 404,
+  ORDER_IS_FINAL: 409,
+  NOT_PENDING: 409,
+};
+
+/** Turns the order's refusals into problem details that name the rule and what broke it. */
+export function toProblem(error: unknown, request: Request): unknown {
+  if (error instanceof OrderRuleBroken) {
+    return new ProblemException(STATUS_BY_RULE[error.rule], {
+      type: error.rule.toLowerCase().replaceAll('_', '-'),
+      title: error.message,
+      rule: error.rule,
+      ...error.details,
+    });
+  }
+  if (error instanceof ConcurrencyError) {
+    return request.header('if-match')
+      ? new ProblemException(412, {
+          type: 'precondition-failed',
+          title: 'The order has changed since the version given in If-Match',
+          detail: `The order is at version ${error.actualVersion}; read it again and retry.`,
+          currentVersion: error.actualVersion,
+        })
+      : new ProblemException(409, {
+          type: 'concurrent-change',
+          title: 'The order kept changing while this request was applied; retry it',
+        });
+  }
+  return error;
+}
+
+@Injectable()
+export class OrderProblemsInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<Request>();
+    return next.handle().pipe(catchError((error) => throwError(() => toProblem(error, request))));
+  }
+}

@@ -1,0 +1,44 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EventStore, handleCommand, type EventMetadata } from '@ordering/event-store';
+import { Clock } from '@ordering/platform';
+import { In, type Repository } from 'typeorm';
+import { CatalogueProduct } from '../../catalogue/catalogue-product.entity.js';
+import { orderDecider } from '../domain/order.decider.js';
+import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
+
+export class PlaceOrderCommand extends Command<{ version: number }> {
+  constructor(
+    readonly orderId: string,
+    readonly customerId: string,
+    readonly items: { sku: string; quantity: number }[],
+    readonly metadata: EventMetadata,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(PlaceOrderCommand)
+export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
+  constructor(
+    private readonly store: EventStore,
+    @InjectRepository(CatalogueProduct) private readonly catalogue: Repository<CatalogueProduct>,
+    private readonly clock: Clock,
+  ) {}
+
+  async execute({ orderId, customerId, items, metadata }: PlaceOrderCommand) {
+    const products = await this.catalogue.findBy({ sku: In(items.map((item) => item.sku)) });
+    const prices = new Map(products.map((p) => [p.sku, { price: p.price, currency: p.currency }]));
+    const { version } = await handleCommand(
+      this.store,
+      orderStreamId(orderId),
+      orderDecider,
+      {
+        type: 'PlaceOrder',
+        data: { orderId, customerId, items, catalogue: prices, now: this.clock.now() },
+      },
+      { metadata, snapshots: ORDER_SNAPSHOTS },
+    );
+    return { version };
+  }
+}

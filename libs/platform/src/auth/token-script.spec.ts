@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { JwtService } from '@nestjs/jwt';
+import { DEV_JWT_SECRET } from '../config/environment.js';
+
+const SCRIPT = fileURLToPath(new URL('../../../../scripts/token.mjs', import.meta.url));
+const SECRET = 'the-secret-of-this-test-run';
+
+async function token(args: string[], env: Record<string, string> = { JWT_SECRET: SECRET }) {
+  const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+  });
+  return stdout.trim();
+}
+
+describe('scripts/token.mjs', () => {
+  it('prints an HS256 token for the customer, with the admin role when asked, valid for a day', async () => {
+    const claims = await new JwtService({ secret: SECRET }).verifyAsync(
+      await token(['c-1', '--admin']),
+      { algorithms: ['HS256'] },
+    );
+    expect(claims).toMatchObject({ sub: 'c-1', roles: ['admin'] });
+    expect(claims.exp - claims.iat).toBe(24 * 60 * 60);
+    expect(Math.abs(claims.iat - Date.now() / 1000)).toBeLessThan(60);
+  });
+
+  it('leaves roles out unless --admin, honours --ttl, and signs with the development secret by default', async () => {
+    const claims = await new JwtService({ secret: DEV_JWT_SECRET }).verifyAsync(
+      await token(['c-2', '--ttl', '60'], {}),
+      { algorithms: ['HS256'] },
+    );
+    expect(claims.sub).toBe('c-2');
+    expect(claims.roles).toBeUndefined();
+    expect(claims.exp - claims.iat).toBe(60);
+  });
+
+  it.each([[[]], [['c-1', '--ttl', 'soon']], [['c-1', '--root']], [['c-1', 'c-2']]])(
+    'prints its usage and exits 2 when called with %j',
+    async (args) => {
+      const failure = (await token(args).catch((error: unknown) => error)) as {
+        code: number;
+        stdout: string;
+        stderr: string;
+      };
+      expect(failure.code).toBe(2);
+      expect(failure.stdout).toBe('');
+      expect(failure.stderr).toContain(
+        'Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]',
+      );
+    },
+  );
+});

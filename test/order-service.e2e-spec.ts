@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  httpClient,
+  RABBITMQ_URL,
+  ServiceProcess,
+  uniqueDatabaseName,
+} from '@ordering/testing';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+describe('the order service, built and run as users run it', () => {
+  const database = uniqueDatabaseName('order_e2e');
+  const env = { ORDER_DATABASE_URL: databaseUrl(database), RABBITMQ_URL, LOG_LEVEL: 'warn' };
+  let order: ServiceProcess;
+  let request: ReturnType<typeof httpClient>;
+  let db: pg.Client;
+  let token: string;
+
+  const cli = (script: string, args: string[]) =>
+    run(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    order = await new ServiceProcess('order', port, {
+      ...env,
+      ORDER_HTTP_PORT: String(port),
+    }).start();
+    request = httpClient(order.url);
+    db = new pg.Client({ connectionString: env.ORDER_DATABASE_URL });
+    await db.connect();
+    await db.query(
+      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
+       VALUES ('COFFEE', 'Coffee beans', 1899, 'EUR', 50, 1, now())`,
+    );
+    token = (await cli('scripts/token.mjs', ['customer-e2e'])).stdout.trim();
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    await order?.stop();
+    await dropDatabase(database);
+  });
+
+  it('accepts the token printed by `npm run token`', async () => {
+    const placed = await request('POST', '/orders', {
+      token,
+      body: { items: [{ sku: 'COFFEE', quantity: 2 }] },
+    });
+    expect(placed.status).toBe(202);
+    const read = await request('GET', `/orders/${placed.body.orderId}`, { token });
+    expect(read.body).toMatchObject({ customerId: 'customer-e2e', total: 3798, status: 'PENDING' });
+  });
+
+  it('rebuilds the order read model from the event log with `npm run rebuild`', async () => {
+    const placed = await request('POST', '/orders', {
+      token,
+      body: { items: [{ sku: 'COFFEE', quantity: 1 }] },
+    });
+    await request('POST', `/orders/${placed.body.orderId}/cancel`, { token, body: {} });
+    const before = (await request('GET', '/orders?limit=100', { token })).body.items;
+    // A read model gone wrong: rows lost and rows damaged.
+    await db.query(`DELETE FROM order_summaries WHERE order_id = $1`, [placed.body.orderId]);
+    await db.query(`UPDATE order_summaries SET total = 0, status = 'PENDING'`);
+
+    const rebuilt = await cli('dist/apps/order/apps/order/src/rebuild.js', ['order-summaries']);
+
+    expect(rebuilt.stdout).toMatch(/Rebuilt order-summaries from \d+ events/);
+    expect((await request('GET', '/orders?limit=100', { token })).body.items).toEqual(before);
+  });
+
+  it('names the projections it knows when asked for another', async () => {
+    const failed = cli('dist/apps/order/apps/order/src/rebuild.js', ['nonsense']);
+    await expect(failed).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('Projections: order-summaries'),
+    });
+  });
+});
