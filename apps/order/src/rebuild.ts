@@ -12,8 +12,9 @@ const app = await NestFactory.createApplicationContext(OrderModule, {
 });
 try {
   const store = app.get(EventStore, { strict: false });
-  const known = store.projections.map((projection) => projection.name);
-  const projection = store.projections.find((candidate) => candidate.name === name);
+  const rebuildable = store.projections.filter((projection) => projection.reset);
+  const known = rebuildable.map((projection) => projection.name);
+  const projection = rebuildable.find((candidate) => candidate.name === name);
   if (!projection) {
     console.error(`Usage: npm run rebuild -- <projection>\nProjections: ${known.join(', ')}`);
     process.exitCode = 2;

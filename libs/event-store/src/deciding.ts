@@ -40,10 +40,15 @@ export async function aggregateStream<Event extends NewEvent, State>(
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { tx?: EntityManager } = {},
 ): Promise<{ state: State; version: number }> {
+  const tx = options.tx ?? store.manager;
   const snapshot = options.snapshots
-    ? await readSnapshot<State>(options.tx ?? store.manager, streamId, options.snapshots)
+    ? await readSnapshot<State>(tx, streamId, options.snapshots)
     : undefined;
-  const events = await store.readStream(streamId, { fromVersion: (snapshot?.version ?? 0) + 1 });
+  const events = await store.readStream(
+    streamId,
+    { fromVersion: (snapshot?.version ?? 0) + 1 },
+    tx,
+  );
   let state = snapshot?.state ?? decider.initialState;
   for (const event of events) state = decider.evolve(state, event as unknown as Event);
   return { state, version: events.at(-1)?.streamPosition ?? snapshot?.version ?? 0 };
@@ -92,6 +97,7 @@ async function decideAndAppend<Command, Event extends NewEvent, State>(
   const { snapshots } = options;
   const result = await store.appendToStream(streamId, version, decided, {
     metadata: options.metadata,
+    tx: options.tx,
     inTransaction: async (tx, recorded) => {
       if (snapshots && snapshotIsDue(snapshots, version, nextVersion)) {
         await saveSnapshot(tx, streamId, snapshots, { version: nextVersion, state: newState });

@@ -12,8 +12,11 @@ export interface InlineProjection {
   readonly eventTypes: readonly string[];
   /** Applies events (of several streams when rebuilding), in log order. */
   project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void>;
-  /** Deletes everything the projection built, before a rebuild. */
-  reset(tx: EntityManager): Promise<void>;
+  /**
+   * Deletes everything the projection built, before a rebuild. A projection without it (one that
+   * sends messages, say) has effects that must not be repeated, and cannot be rebuilt.
+   */
+  reset?(tx: EntityManager): Promise<void>;
 }
 
 /** Where a reader of the whole log has got to: log order is (transaction id, global position). */
@@ -26,6 +29,11 @@ export const START_OF_LOG: LogPosition = { transactionId: 0n, globalPosition: 0n
 
 export interface AppendOptions {
   metadata?: EventMetadata;
+  /**
+   * Append inside this transaction (a message consumer's, with its inbox row) instead of a new
+   * one. Its first write must be this append, so transaction ids keep each stream in order.
+   */
+  tx?: EntityManager;
   /** More work for the same transaction, after the events and the inline projections. */
   inTransaction?: (tx: EntityManager, recorded: readonly RecordedEvent[]) => Promise<void>;
 }
@@ -98,7 +106,7 @@ export class EventStore {
     const nextVersion = expectedVersion + events.length;
     const metadata = options.metadata ?? {};
 
-    return this.dataSource.transaction(async (tx) => {
+    const append = async (tx: EntityManager): Promise<AppendResult> => {
       const claimed: unknown[] =
         expectedVersion === 0
           ? await tx.query(
@@ -139,12 +147,17 @@ export class EventStore {
       await this.project(recorded, tx);
       await options.inTransaction?.(tx, recorded);
       return { nextExpectedVersion: nextVersion, events: recorded };
-    });
+    };
+    return options.tx ? append(options.tx) : this.dataSource.transaction(append);
   }
 
   /** The stream's events in order, upcast to today's shapes; empty if the stream does not exist. */
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const rows: EventRow[] = await this.dataSource.query(
+  async readStream(
+    streamId: string,
+    options: ReadStreamOptions = {},
+    tx: EntityManager = this.manager,
+  ): Promise<RecordedEvent[]> {
+    const rows: EventRow[] = await tx.query(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
          AND ($4::timestamptz IS NULL OR recorded_at < $4::timestamptz + interval '1 ms')
@@ -196,8 +209,10 @@ export class EventStore {
    * their events on top of the rebuilt rows: nothing is missed or applied twice.
    */
   async rebuild(projection: InlineProjection, batchSize = 5000): Promise<number> {
+    const reset = projection.reset?.bind(projection);
+    if (!reset) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
     return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
-      await projection.reset(tx);
+      await reset(tx);
       let from = START_OF_LOG;
       let count = 0;
       for (;;) {

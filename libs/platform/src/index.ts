@@ -8,6 +8,7 @@ export * from './clock.js';
 export * from './config/environment.js';
 export * from './connection-url.js';
 export * from './database/bigint-as-number.js';
+export * from './deterministic-uuid.js';
 export * from './database/ensure-database.js';
 export * from './http/open-api.js';
 export * from './http/problem-details.filter.js';

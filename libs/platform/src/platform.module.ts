@@ -22,7 +22,7 @@ export class PlatformModule {
       module: PlatformModule,
       global: true,
       providers: [Clock],
-      exports: [Clock],
+      exports: [Clock, AuthModule],
       imports: [
         ConfigModule.forRoot({
           isGlobal: true,

@@ -4,3 +4,4 @@ export * from './service-process.js';
 export * from './tcp-proxy.js';
 export * from './decider-specification.js';
 export * from './http-client.js';
+export * from './vhosts.js';

@@ -1,10 +1,14 @@
 import { CreateEventStore1764300000000 } from '@ordering/event-store';
+import { CreateOutboxAndInbox1764300060000 } from '@ordering/messaging';
 import { CreateIdempotencyKeys1764300050000 } from '@ordering/platform';
 import { CreateOrderReadModels1764300100000 } from './1764300100000-create-order-read-models.js';
+import { CreateReservationDeadlines1764300300000 } from './1764300300000-create-reservation-deadlines.js';
 
 /** Every migration of the order database, oldest first. */
 export const orderMigrations: Function[] = [
   CreateEventStore1764300000000,
   CreateIdempotencyKeys1764300050000,
+  CreateOutboxAndInbox1764300060000,
   CreateOrderReadModels1764300100000,
+  CreateReservationDeadlines1764300300000,
 ];

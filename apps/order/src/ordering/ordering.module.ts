@@ -1,9 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { EventStore } from '@ordering/event-store';
+import { ConfigService } from '@nestjs/config';
+import { EventStore, type InlineProjection } from '@ordering/event-store';
 import { IdempotencyModule } from '@ordering/platform';
 import { DataSource } from 'typeorm';
 import { CatalogueModule } from '../catalogue/catalogue.module.js';
+import {
+  RESERVATION_TIMEOUT_MS,
+  ReservationDeadlines,
+} from '../fulfilment/reservation-deadlines.projection.js';
+import type { OrderEnvironment } from '../order.environment.js';
 import { CancelOrderHandler } from './cancelling-order/cancel-order.command.js';
 import { CancelOrderHttpController } from './cancelling-order/cancel-order.http.controller.js';
 import { GetOrderHistoryHandler } from './getting-order-history/get-order-history.query.js';
@@ -16,6 +22,7 @@ import { ListOrdersHandler } from './listing-orders/list-orders.query.js';
 import { ListOrdersHttpController } from './listing-orders/list-orders.http.controller.js';
 import { orderEventTypes } from './order-stream.js';
 import { PlaceOrderHandler } from './placing-order/place-order.command.js';
+import { OrderIntegrationEvents } from './publishing-events/order-integration-events.js';
 import { PlaceOrderHttpController } from './placing-order/place-order.http.controller.js';
 
 @Module({
@@ -29,11 +36,19 @@ import { PlaceOrderHttpController } from './placing-order/place-order.http.contr
   ],
   providers: [
     OrderSummaryProjection,
+    OrderIntegrationEvents,
+    ReservationDeadlines,
+    {
+      provide: RESERVATION_TIMEOUT_MS,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrderEnvironment, true>) =>
+        config.get('ORDER_RESERVATION_TIMEOUT', { infer: true }) * 1000,
+    },
     {
       provide: EventStore,
-      inject: [DataSource, OrderSummaryProjection],
-      useFactory: (dataSource: DataSource, summaries: OrderSummaryProjection) =>
-        new EventStore(dataSource, orderEventTypes, [summaries]),
+      inject: [DataSource, OrderSummaryProjection, ReservationDeadlines, OrderIntegrationEvents],
+      useFactory: (dataSource: DataSource, ...projections: InlineProjection[]) =>
+        new EventStore(dataSource, orderEventTypes, projections),
     },
     PlaceOrderHandler,
     CancelOrderHandler,

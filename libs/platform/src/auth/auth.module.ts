@@ -27,5 +27,7 @@ import { BearerAuthGuard } from './bearer-auth.guard.js';
     }),
   ],
   providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
+  // Services sign their own tokens with it when they call each other.
+  exports: [JwtModule],
 })
 export class AuthModule {}

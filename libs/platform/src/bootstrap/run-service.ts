@@ -88,6 +88,8 @@ export async function startHttpApp<E extends ServiceEnvironment>(
   });
   app.enableShutdownHooks();
   configure?.(app);
+  // Consumers connected by `configure` start before HTTP, and stop after it on shutdown.
+  await app.startAllMicroservices();
   await app.listen(port);
   return app;
 }

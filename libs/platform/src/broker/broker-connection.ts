@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
-import { Exchanges } from '@ordering/contracts';
+import { declareTopology } from '@ordering/contracts';
 import { redactUrl } from '../connection-url.js';
 import { BROKER_OPTIONS, type BrokerOptions } from './broker.module-definition.js';
 
 /**
  * The service's one connection to RabbitMQ. It reconnects by itself after the broker restarts
- * and declares the topology again on every (re)connect, so a wiped broker heals.
+ * and declares the whole topology again on every (re)connect, so a wiped broker heals.
  */
 @Injectable()
 export class BrokerConnection implements OnApplicationShutdown {
@@ -30,7 +30,7 @@ export class BrokerConnection implements OnApplicationShutdown {
     );
     this.channel = this.manager.createChannel({
       confirm: true,
-      setup: (channel: ConfirmChannel) => declareExchanges(channel),
+      setup: (channel: ConfirmChannel) => declareTopology(channel),
     });
   }
 
@@ -45,11 +45,5 @@ export class BrokerConnection implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.channel.close();
     await this.manager.close();
-  }
-}
-
-async function declareExchanges(channel: ConfirmChannel): Promise<void> {
-  for (const exchange of Object.values(Exchanges)) {
-    await channel.assertExchange(exchange, 'topic', { durable: true });
   }
 }

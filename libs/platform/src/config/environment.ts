@@ -68,6 +68,45 @@ export class ServiceEnvironment {
   // Signs and checks callers' bearer tokens (HS256); every service must share the same one.
   @MinLength(16, { message: 'must be a secret of at least 16 characters' })
   JWT_SECRET: string = DEV_JWT_SECRET;
+
+  /** Messages a consumer handles at once (its channel prefetch). */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  RABBITMQ_PREFETCH: number = 20;
+
+  /** Deliveries of a message whose handler fails, the first included, before dead-lettering. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  RETRY_ATTEMPTS: number = 5;
+
+  @IsInt()
+  @Min(10)
+  RETRY_BASE_DELAY_MS: number = 1000;
+
+  @IsInt()
+  @Min(10)
+  RETRY_MAX_DELAY_MS: number = 60_000;
+
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  OUTBOX_BATCH_SIZE: number = 500;
+
+  /** How often the relay looks for work when no notification woke it. */
+  @IsInt()
+  @Min(10)
+  OUTBOX_POLL_INTERVAL_MS: number = 1000;
+
+  @IsInt()
+  @Min(1)
+  OUTBOX_RETENTION_HOURS: number = 24;
+
+  /** How long consumed message ids are remembered to recognise duplicates. */
+  @IsInt()
+  @Min(1)
+  INBOX_RETENTION_DAYS: number = 7;
 }
 
 // Connection strings may carry passwords: never echo them back.

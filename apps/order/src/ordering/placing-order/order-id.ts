@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { deterministicUuid } from '@ordering/platform';
 
 /**
  * The id of the order a request places. With an Idempotency-Key it is derived from the customer
@@ -6,9 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
  * the append and storing the response) names the same order and cannot place a second one.
  */
 export function orderIdFor(customerId: string, idempotencyKey: string | undefined): string {
-  if (idempotencyKey === undefined) return randomUUID();
-  const hex = createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex');
-  // Shaped as an RFC 9562 version 8 (custom) UUID.
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return idempotencyKey === undefined
+    ? randomUUID()
+    : deterministicUuid(`order:${customerId}\n${idempotencyKey}`);
 }

@@ -1,0 +1,78 @@
+import type { EntityManager } from 'typeorm';
+import type {
+  RequestedLine,
+  ReservationState,
+  ShortLine,
+  StockLevel,
+} from './domain/reservation.js';
+
+/**
+ * The SQL side of reservations. Every function runs in the consumer's transaction; callers take
+ * the order's lock first, so one order's messages are applied one at a time.
+ */
+export const reservations = {
+  async lockOrder(tx: EntityManager, orderId: string): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reservation:${orderId}`]);
+  },
+
+  async state(tx: EntityManager, orderId: string): Promise<ReservationState> {
+    const [row]: {
+      status: ReservationState['status'];
+      lines: RequestedLine[];
+      short_lines: ShortLine[];
+    }[] = await tx.query(
+      'SELECT status, lines, short_lines FROM reservations WHERE order_id = $1',
+      [orderId],
+    );
+    if (!row) return { status: 'NONE' };
+    switch (row.status) {
+      case 'RESERVED':
+      case 'RELEASED':
+        return { status: row.status, lines: row.lines };
+      case 'REFUSED':
+        return { status: 'REFUSED', shortLines: row.short_lines };
+      default:
+        return { status: 'VOIDED' };
+    }
+  },
+
+  /** Locks the rows in SKU order, so orders racing for the same products cannot deadlock. */
+  async lockStock(tx: EntityManager, skus: string[]): Promise<StockLevel[]> {
+    return tx.query(
+      'SELECT sku, available FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE',
+      [skus],
+    );
+  },
+
+  async hold(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
+    await tx.query(
+      `UPDATE products p SET available = p.available - l.quantity, reserved = p.reserved + l.quantity
+       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
+      [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
+    );
+    await this.record(tx, orderId, 'RESERVED', lines, []);
+  },
+
+  async giveBack(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
+    await tx.query(
+      `UPDATE products p SET available = p.available + l.quantity, reserved = p.reserved - l.quantity
+       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
+      [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
+    );
+    await this.record(tx, orderId, 'RELEASED', lines, []);
+  },
+
+  async record(
+    tx: EntityManager,
+    orderId: string,
+    status: 'RESERVED' | 'REFUSED' | 'RELEASED' | 'VOIDED',
+    lines: RequestedLine[],
+    shortLines: ShortLine[],
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO reservations (order_id, status, lines, short_lines) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = now()`,
+      [orderId, status, JSON.stringify(lines), JSON.stringify(shortLines)],
+    );
+  },
+};

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { StockConsumer } from './stock.consumer.js';
+
+@Module({ controllers: [StockConsumer] })
+export class StockModule {}

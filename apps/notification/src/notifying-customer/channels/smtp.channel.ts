@@ -1,0 +1,28 @@
+import type { Transporter } from 'nodemailer';
+import nodemailer from 'nodemailer';
+import type { Notification } from '../notification.entity.js';
+import type { DeliveryChannel } from './delivery-channel.js';
+
+/** E-mail through an SMTP server (`SMTP_URL`), with nodemailer. */
+export class SmtpChannel implements DeliveryChannel {
+  readonly name = 'smtp';
+  private readonly transport: Transporter;
+
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
+    this.transport = nodemailer.createTransport(url);
+  }
+
+  async deliver(notification: Notification): Promise<void> {
+    await this.transport.sendMail({
+      from: this.from,
+      to: notification.recipient,
+      subject: notification.subject,
+      text: notification.body,
+      // A stable Message-ID: a resend after a crash is recognisable as the same mail.
+      messageId: `<${notification.id}@ordering.notification>`,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import type { NotificationEnvironment } from '../notification.environment.js';
+import type { OrderDetails } from './domain/notification-message.js';
+
+const TOKEN_TTL_SECONDS = 300;
+
+/**
+ * Asks the order API for what thin events leave out, as the notification service itself (an
+ * admin token it signs with the shared JWT_SECRET). A failure throws: the message is retried.
+ */
+@Injectable()
+export class OrderApiClient {
+  private token?: { value: string; expiresAt: number };
+  private readonly baseUrl: string;
+
+  constructor(
+    private readonly jwt: JwtService,
+    config: ConfigService<NotificationEnvironment, true>,
+  ) {
+    this.baseUrl = config.get('ORDER_API_URL', { infer: true }).replace(/\/$/, '');
+  }
+
+  async order(orderId: string, correlationId: string): Promise<OrderDetails> {
+    const response = await fetch(`${this.baseUrl}/orders/${orderId}`, {
+      headers: {
+        authorization: `Bearer ${await this.serviceToken()}`,
+        'x-correlation-id': correlationId,
+      },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) {
+      throw new Error(`The order API answered ${response.status} for order ${orderId}`);
+    }
+    return (await response.json()) as OrderDetails;
+  }
+
+  private async serviceToken(): Promise<string> {
+    const now = Date.now() / 1000;
+    if (!this.token || this.token.expiresAt - now < 30) {
+      this.token = {
+        value: await this.jwt.signAsync(
+          { sub: 'notification-service', roles: ['admin'] },
+          { expiresIn: TOKEN_TTL_SECONDS },
+        ),
+        expiresAt: now + TOKEN_TTL_SECONDS,
+      };
+    }
+    return this.token.value;
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { OrderingModule } from '../ordering/ordering.module.js';
+import { DeadlineWatcher } from './deadline-watcher.js';
+import { FulfilmentSaga } from './fulfilment-saga.js';
+import { InventoryAnswersConsumer } from './inventory-answers.consumer.js';
+
+/** The order-fulfilment saga: the inventory's answers and the reservation deadlines. */
+@Module({
+  imports: [OrderingModule],
+  controllers: [InventoryAnswersConsumer],
+  providers: [FulfilmentSaga, DeadlineWatcher],
+})
+export class FulfilmentModule {}

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
+import type { EntityManager } from 'typeorm';
+import { ORDER_EVENT_TYPES, type OrderEvent } from '../ordering/domain/order.js';
+
+export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
+
+/**
+ * The saga's durable deadlines: a pending order gets one when it is placed, in the same
+ * transaction, and loses it when it leaves PENDING. They survive any restart.
+ */
+@Injectable()
+export class ReservationDeadlines implements InlineProjection {
+  readonly name = 'reservation-deadlines';
+  readonly eventTypes = ORDER_EVENT_TYPES;
+
+  constructor(@Inject(RESERVATION_TIMEOUT_MS) private readonly timeoutMs: number) {}
+
+  async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
+    const due = new Map<string, string | null>();
+    for (const recorded of events) {
+      const event = recorded as unknown as OrderEvent;
+      due.set(
+        event.data.orderId,
+        event.type === 'OrderPlaced'
+          ? new Date(Date.parse(event.data.placedAt) + this.timeoutMs).toISOString()
+          : null,
+      );
+    }
+    const open = [...due].filter(([, at]) => at !== null) as [string, string][];
+    const closed = [...due].filter(([, at]) => at === null).map(([orderId]) => orderId);
+    if (open.length > 0) {
+      await tx.query(
+        `INSERT INTO reservation_deadlines (order_id, due_at)
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
+        [open.map(([orderId]) => orderId), open.map(([, at]) => at)],
+      );
+    }
+    if (closed.length > 0) {
+      await tx.query('DELETE FROM reservation_deadlines WHERE order_id = ANY($1::uuid[])', [
+        closed,
+      ]);
+    }
+  }
+
+  async reset(tx: EntityManager): Promise<void> {
+    await tx.query('TRUNCATE reservation_deadlines');
+  }
+}

@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, type INestMicroservice } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { retryQueueOf, validateEvent, type CloudEvent } from '@ordering/contracts';
+import { createTestDatabase, eventually, RABBITMQ_URL } from '@ordering/testing';
+import amqplib from 'amqplib';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CreateOutboxAndInbox1764300060000 } from '../messaging.migration.js';
+import { EventContext } from './event-context.js';
+import { RabbitMqConsumer } from './rabbitmq-consumer.js';
+import { PassHandlerErrorsThrough } from './rpc-errors.filter.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../../../..');
+const suffix = randomUUID().slice(0, 8);
+const exchange = `test-${suffix}.order.events`;
+const queue = `test-${suffix}.consumer.order.events`;
+const retry = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
+const failures = new Map<string, number>();
+let fixed = false;
+
+/** Records each event it applies; misbehaves on demand, by customer id. */
+@Controller()
+class RecordingHandler {
+  @EventPattern<string>('order.placed')
+  async placed(@Payload() event: CloudEvent<{ customerId: string }>, @Ctx() context: EventContext) {
+    await context.tx.query('INSERT INTO effects (message_id, attempt) VALUES ($1, $2)', [
+      event.id,
+      context.attempt,
+    ]);
+    const behaviour = event.data.customerId;
+    const failed = failures.get(event.id) ?? 0;
+    const fails =
+      behaviour === 'always-fails' ||
+      (behaviour === 'fails-twice' && failed < 2) ||
+      (behaviour === 'fixed-later' && !fixed);
+    if (fails) {
+      failures.set(event.id, failed + 1);
+      throw new Error(`handler failure ${failed + 1}`);
+    }
+  }
+}
+
+function orderPlaced(customerId: string, id = randomUUID()): CloudEvent {
+  const orderId = randomUUID();
+  return {
+    specversion: '1.0',
+    id,
+    source: '/ordering/order',
+    type: 'order.placed',
+    subject: orderId,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: 'https://ordering.example/schemas/order.placed/v1.json',
+    correlationid: id,
+    causationid: id,
+    data: {
+      orderId,
+      customerId,
+      lines: [{ sku: 'MUG', quantity: 1, unitPrice: 900 }],
+      total: 900,
+      currency: 'EUR',
+      placedAt: new Date().toISOString(),
+      version: 1,
+    },
+  };
+}
+
+describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let app: INestMicroservice;
+  let connection: amqplib.ChannelModel;
+  let channel: amqplib.Channel;
+
+  const publish = (body: string | CloudEvent, messageId?: string) =>
+    channel.publish(
+      exchange,
+      'order.placed',
+      Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+      {
+        persistent: true,
+        messageId: messageId ?? (typeof body === 'string' ? randomUUID() : body.id),
+        type: 'order.placed',
+      },
+    );
+
+  const effectsOf = async (id: string) =>
+    (await database.dataSource.query('SELECT attempt FROM effects WHERE message_id = $1', [
+      id,
+    ])) as {
+      attempt: number;
+    }[];
+
+  /** The dead letters as they stand, left in their queue. */
+  async function peekDeadLetters(): Promise<amqplib.GetMessage[]> {
+    const browser = await connection.createChannel();
+    const found: amqplib.GetMessage[] = [];
+    for (let message; (message = await browser.get(`${queue}.dlq`, { noAck: false }));) {
+      found.push(message);
+    }
+    await browser.close(); // unacknowledged: all go back
+    return found;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('consumer', [CreateOutboxAndInbox1764300060000]);
+    await database.dataSource.query('CREATE TABLE effects (message_id uuid, attempt int)');
+    const module = await Test.createTestingModule({ controllers: [RecordingHandler] }).compile();
+    app = module.createNestMicroservice({
+      strategy: new RabbitMqConsumer({
+        url: RABBITMQ_URL,
+        consumer: 'test',
+        queue: { name: queue, exchange, routingKeys: ['order.placed'] },
+        prefetch: 10,
+        retry,
+        inboxRetentionDays: 7,
+        dataSource: database.dataSource,
+        validate: validateEvent,
+      }),
+      logger: false,
+    });
+    app.useGlobalFilters(new PassHandlerErrorsThrough());
+    await app.listen();
+    connection = await amqplib.connect(RABBITMQ_URL);
+    channel = await connection.createChannel();
+    // The consumer declares its topology when it connects. A failed check closes its channel.
+    await eventually(async () => {
+      const probe = await connection.createChannel();
+      probe.on('error', () => undefined);
+      await probe.checkQueue(`${queue}.dlq`);
+      await probe.close();
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    for (const name of [queue, `${queue}.dlq`, retryQueueOf(queue, 50), retryQueueOf(queue, 100)]) {
+      await channel?.deleteQueue(name).catch(() => undefined);
+    }
+    await channel?.deleteExchange(exchange).catch(() => undefined);
+    await connection?.close();
+    await database?.drop();
+  });
+
+  const deadLetterOf = (messageId: string) =>
+    eventually(async () => {
+      const found = (await peekDeadLetters()).find((m) => m.properties.messageId === messageId);
+      if (!found) throw new Error(`${messageId} is not dead-lettered (yet)`);
+      return found;
+    });
+
+  it('applies a message delivered twice only once', async () => {
+    const event = orderPlaced('customer-1');
+    publish(event);
+    publish(event);
+    await eventually(async () => expect(await effectsOf(event.id)).toHaveLength(1));
+    // The second delivery is acknowledged too: nothing is left in the queue.
+    await eventually(async () => expect((await channel.checkQueue(queue)).messageCount).toBe(0));
+    expect(await effectsOf(event.id)).toHaveLength(1);
+  });
+
+  it('dead-letters an unparseable message with its reason, while later messages keep flowing', async () => {
+    const poisonId = randomUUID();
+    publish('{"not json', poisonId);
+    const after = orderPlaced('customer-2');
+    publish(after);
+
+    const poison = await deadLetterOf(poisonId);
+    expect(poison.properties.headers?.['x-death-reason']).toBe('unparseable');
+    expect(poison.content.toString()).toBe('{"not json');
+    await eventually(async () => expect(await effectsOf(after.id)).toHaveLength(1));
+  });
+
+  it('dead-letters a message that breaks its schema, naming the field', async () => {
+    const invalid = orderPlaced('customer-3');
+    (invalid.data as { total: unknown }).total = 'a lot';
+    publish(invalid);
+
+    const dead = await deadLetterOf(invalid.id);
+    expect(dead.properties.headers?.['x-death-reason']).toBe('invalid');
+    expect(String(dead.properties.headers?.['x-last-error'])).toContain('total');
+    expect(await effectsOf(invalid.id)).toHaveLength(0);
+  });
+
+  it('retries a failing handler with backoff and applies it once when it succeeds', async () => {
+    const event = orderPlaced('fails-twice');
+    publish(event);
+    // Failed attempts roll back their effect with the rest of their transaction.
+    await eventually(async () => expect(await effectsOf(event.id)).toEqual([{ attempt: 3 }]));
+    expect(failures.get(event.id)).toBe(2);
+  });
+
+  it('dead-letters a message whose handler keeps failing, with the last error and attempts', async () => {
+    const event = orderPlaced('always-fails');
+    publish(event);
+
+    const dead = await deadLetterOf(event.id);
+    expect(dead.properties.headers).toMatchObject({
+      'x-death-reason': 'handler-failed',
+      'x-attempts': retry.attempts,
+      'x-last-error': 'Error: handler failure 3',
+    });
+    expect(await effectsOf(event.id)).toHaveLength(0);
+  });
+
+  describe('npm run dlq', () => {
+    const dlq = (...args: string[]) =>
+      run(process.execPath, ['scripts/dlq.mjs', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, RABBITMQ_URL },
+      });
+
+    it('lists dead letters with their reason and attempts, and replays one to be applied once', async () => {
+      const event = orderPlaced('fixed-later');
+      publish(event);
+      await deadLetterOf(event.id);
+
+      const listed = await dlq('list', queue);
+      expect(listed.stdout).toContain(event.id);
+      expect(listed.stdout).toMatch(
+        new RegExp(`${event.id}[^]*reason: +handler-failed[^]*attempts: +3`),
+      );
+
+      fixed = true;
+      const replayed = await dlq('replay', queue, '--id', event.id);
+      expect(replayed.stdout).toContain('Replayed 1 of');
+
+      await eventually(async () => expect(await effectsOf(event.id)).toHaveLength(1));
+      expect((await peekDeadLetters()).map((m) => m.properties.messageId)).not.toContain(event.id);
+      // Replaying again finds nothing of it to replay, and it stays applied once.
+      await dlq('replay', queue, '--id', event.id);
+      expect(await effectsOf(event.id)).toHaveLength(1);
+    });
+
+    it('purges only when confirmed', async () => {
+      await expect(dlq('purge', queue)).rejects.toMatchObject({ code: 2 });
+      expect((await peekDeadLetters()).length).toBeGreaterThan(0);
+      const purged = await dlq('purge', queue, '--yes');
+      expect(purged.stdout).toMatch(/Deleted \d+ dead letters/);
+      expect(await peekDeadLetters()).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,10 @@
+export * from './consuming/event-context.js';
+export * from './consuming/rabbitmq-consumer.js';
+export * from './consuming/rpc-errors.filter.js';
+export * from './messaging.migration.js';
+export * from './messaging.module.js';
+export type { MessagingOptions } from './messaging.module-definition.js';
+export * from './outbox/outbox-relay.js';
+export * from './outbox/outbox.js';
+export * from './outbox/publish-options.js';
+export * from './wiring.js';

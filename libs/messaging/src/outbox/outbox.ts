@@ -1,0 +1,27 @@
+import type { CloudEvent } from '@ordering/contracts';
+import type { EntityManager } from 'typeorm';
+
+export interface OutboxMessage {
+  exchange: string;
+  /** The full CloudEvent: its `type` is the routing key, its `subject` the aggregate. */
+  event: CloudEvent;
+}
+
+/**
+ * Queues messages for publication in the caller's transaction: they are published if, and only
+ * if, the state change that caused them commits. Nothing else ever publishes.
+ */
+export async function addToOutbox(tx: EntityManager, messages: readonly OutboxMessage[]) {
+  if (messages.length === 0) return;
+  await tx.query(
+    `INSERT INTO outbox (message_id, exchange, routing_key, aggregate_id, payload)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])`,
+    [
+      messages.map((m) => m.event.id),
+      messages.map((m) => m.exchange),
+      messages.map((m) => m.event.type),
+      messages.map((m) => m.event.subject),
+      messages.map((m) => JSON.stringify(m.event)),
+    ],
+  );
+}
