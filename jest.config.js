@@ -29,18 +29,20 @@ const common = {
 };
 
 export default {
+  // One suite at a time: the end-to-end suites restart the shared RabbitMQ and kill services.
+  maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testTimeout: 30_000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/integration-timeout.ts'],
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
     },
     {
       ...common,
       displayName: 'e2e',
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ['<rootDir>/test/setup/e2e-timeout.ts'],
       testMatch: ['<rootDir>/{apps,test}/**/*.e2e-spec.ts'],
     },
   ],

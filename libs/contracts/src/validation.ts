@@ -1,113 +1,104 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
-import { dataschemaOf, type CloudEvent, type Contract } from './cloud-event.js';
-import {
-  inventoryReleasedV1,
-  inventoryReservationFailedV1,
-  inventoryReservedV1,
-  productUpdatedV1,
-} from './events/inventory-events.v1.js';
-import {
-  orderCancelledV1,
-  orderConfirmedV1,
-  orderPlacedV1,
-  orderRejectedV1,
-} from './events/order-events.v1.js';
-import { object, timestamp, uuid } from './events/schema-parts.js';
+import formatsModule, { type FormatsPlugin } from 'ajv-formats';
+import { envelopeSchema, SCHEMA_BASE, type CloudEvent, type Contract } from './cloud-event.js';
+import { contracts } from './registry.js';
 
-/** Every published event type and version. A change to one is a new version, added here. */
-export const contracts: readonly Contract[] = [
-  orderPlacedV1,
-  orderConfirmedV1,
-  orderRejectedV1,
-  orderCancelledV1,
-  inventoryReservedV1,
-  inventoryReservationFailedV1,
-  inventoryReleasedV1,
-  productUpdatedV1,
-];
+export type Validation =
+  { valid: true; event: CloudEvent; contract: Contract } | { valid: false; reason: string };
 
-export function contractFor(type: string, version?: number): Contract | undefined {
-  const candidates = contracts.filter((contract) => contract.type === type);
-  return version === undefined
-    ? candidates.sort((a, b) => b.version - a.version)[0]
-    : candidates.find((contract) => contract.version === version);
+// ajv-formats is CommonJS with an `exports.default`: Node's ESM loader hands over
+// `module.exports` (the plugin, which also carries `.default`), while TypeScript (nodenext)
+// types the default import as the whole module. Either way `.default ?? itself` is the plugin.
+const addFormats =
+  (formatsModule as unknown as { default?: FormatsPlugin }).default ??
+  (formatsModule as unknown as FormatsPlugin);
+
+interface Validators {
+  envelope: ValidateFunction;
+  data: Map<Contract, ValidateFunction>;
 }
+let compiled: Validators | undefined;
 
-/** The CloudEvents envelope, with the extensions this system always sets. */
-export const envelopeSchema = {
-  ...object(
-    {
-      specversion: { const: '1.0' },
-      id: uuid,
-      source: { type: 'string', pattern: '^/ordering/[a-z]+$' },
-      type: { type: 'string', minLength: 1 },
-      subject: { type: 'string', minLength: 1 },
-      time: timestamp,
-      datacontenttype: { const: 'application/json' },
-      dataschema: { type: 'string', format: 'uri' },
-      correlationid: { type: 'string', minLength: 1 },
-      causationid: { type: 'string', minLength: 1 },
-      traceparent: {
-        type: 'string',
-        pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
-      },
-      data: {},
-    },
-    ['traceparent'],
-  ),
-  // Consumers accept extension attributes they do not know, as CloudEvents asks.
-  additionalProperties: true,
-};
-
-// ajv-formats is CommonJS: under ESM its plugin is the `default` of what the import gives.
-const addFormats = (addFormatsModule as unknown as { default: (ajv: Ajv) => Ajv }).default;
-let compiled: { envelope: ValidateFunction; data: Map<string, ValidateFunction> } | undefined;
-
-function validators() {
+/** Compiled once, on first use, so importing the contracts costs nothing. */
+function validators(): Validators {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: false, strict: true });
-    addFormats(ajv);
+    const ajv = new Ajv({ strict: true, allErrors: false });
+    addFormats(ajv, ['uuid', 'date-time', 'uri']);
     compiled = {
       envelope: ajv.compile(envelopeSchema),
-      data: new Map(contracts.map((c) => [dataschemaOf(c), ajv.compile(c.schema)])),
+      data: new Map(contracts.map((contract) => [contract, ajv.compile(contract.schema)])),
     };
   }
   return compiled;
 }
 
-const describe = (where: string, errors: ErrorObject[] | null | undefined) => {
-  const [error] = errors ?? [];
-  if (!error) return `${where} is invalid`;
-  const path = `${where}${error.instancePath}`;
-  if (error.keyword === 'additionalProperties') {
-    return `${path}/${(error.params as { additionalProperty: string }).additionalProperty} is not allowed`;
-  }
-  return `${path} ${error.message}`;
-};
-
-export type Validation =
-  { valid: true; event: CloudEvent; contract: Contract } | { valid: false; reason: string };
+const DATASCHEMA = new RegExp(
+  `^${SCHEMA_BASE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^/]+)/v([1-9][0-9]*)\\.json$`,
+);
 
 /**
- * Checks a message against the envelope and against the schema its `dataschema` names. The
- * reason of a refusal is one line naming the path at fault, for a dead letter's headers.
+ * Checks a message: the envelope, that its `dataschema` names a known type and version and that
+ * its `type`, `source` and `subject` agree with it, then `data` against that version's schema.
+ * A refusal's reason is one line naming the path at fault (`data/lines/0/quantity must be
+ * integer`), fit for a dead letter's `x-last-error` header.
  */
 export function validateEvent(value: unknown): Validation {
   const { envelope, data } = validators();
-  if (!envelope(value)) return { valid: false, reason: describe('event', envelope.errors) };
+  if (!envelope(value)) return invalid(explain('', envelope.errors));
   const event = value as CloudEvent;
-  const checkData = data.get(event.dataschema);
-  const contract = contracts.find((c) => dataschemaOf(c) === event.dataschema);
-  if (!checkData || !contract) {
-    return { valid: false, reason: `event/dataschema ${event.dataschema} is not a known schema` };
+
+  const named = DATASCHEMA.exec(event.dataschema);
+  if (!named) {
+    return invalid(
+      `dataschema ${event.dataschema} is not an Ordering schema (${SCHEMA_BASE}<type>/v<version>.json)`,
+    );
   }
-  if (contract.type !== event.type) {
-    return {
-      valid: false,
-      reason: `event/type ${event.type} does not match its dataschema (${contract.type} v${contract.version})`,
-    };
+  const [, type, version] = named;
+  const versions = contracts.filter((c) => c.type === type);
+  if (versions.length === 0) return invalid(`dataschema names an unknown event type ${type}`);
+  const contract = versions.find((c) => c.version === Number(version));
+  if (!contract) {
+    const known = versions.map((c) => `v${c.version}`).join(', ');
+    return invalid(`dataschema names an unknown version v${version} of ${type} (known: ${known})`);
   }
-  if (!checkData(event.data)) return { valid: false, reason: describe('data', checkData.errors) };
+  if (event.type !== contract.type) {
+    return invalid(`type ${event.type} does not match dataschema ${contract.type} v${version}`);
+  }
+  if (event.source !== contract.source) {
+    return invalid(
+      `source ${event.source} does not match ${type}, published by ${contract.source}`,
+    );
+  }
+
+  const checkData = data.get(contract)!;
+  if (!checkData(event.data)) return invalid(explain('data', checkData.errors));
+  const subject = (event.data as Record<string, unknown>)[contract.subjectField];
+  if (event.subject !== subject) {
+    return invalid(`subject ${event.subject} does not match data/${contract.subjectField}`);
+  }
   return { valid: true, event, contract };
+}
+
+const invalid = (reason: string): Validation => ({ valid: false, reason });
+
+const join = (...parts: string[]) => parts.filter(Boolean).join('/');
+
+/** The first error, as `<path> <what is wrong>`; the path is `event` for the whole message. */
+function explain(root: string, errors: ErrorObject[] | null | undefined): string {
+  const error = errors?.[0];
+  const at = join(root, error?.instancePath.slice(1) ?? '');
+  const path = at || 'event';
+  if (!error) return `${path} is invalid`;
+  switch (error.keyword) {
+    case 'required':
+      return `${join(at, error.params.missingProperty as string)} is required`;
+    case 'additionalProperties':
+      return `${join(at, error.params.additionalProperty as string)} is not allowed`;
+    case 'enum':
+      return `${path} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    case 'const':
+      return `${path} must be ${JSON.stringify(error.params.allowedValue)}`;
+    default:
+      return `${path} ${error.message ?? 'is invalid'}`;
+  }
 }

@@ -5,3 +5,4 @@ export * from './tcp-proxy.js';
 export * from './decider-specification.js';
 export * from './http-client.js';
 export * from './vhosts.js';
+export * from './system.js';

@@ -1,16 +1,22 @@
-import { Exchanges } from './exchanges.js';
+import type { ServiceName } from './cloud-event.js';
+import { Exchanges, type ExchangeName } from './exchanges.js';
 
-/** A consumer's durable quorum queue on one source exchange, and the routing keys it takes. */
+/**
+ * The consumer side of the broker: a consumer's durable quorum queue on one source exchange, and
+ * the routing keys (event types) bound to it.
+ */
 export interface QueueDefinition {
+  /** `<consumer>.<exchange>` */
   name: string;
-  consumer: 'order' | 'inventory' | 'notification';
-  exchange: string;
+  consumer: ServiceName;
+  exchange: ExchangeName;
   routingKeys: readonly string[];
 }
 
 /**
- * Every queue of the system, named `<consumer>.<exchange>`. Each has a dead-letter queue
- * `<queue>.dlq` and delay queues `<queue>.retry.<delay>ms` that feed retries back into it.
+ * Every queue of the system, named `<consumer>.<exchange>`. Each queue Q has a dead-letter queue
+ * `Q.dlq` and delay queues `Q.retry.<delay>ms` that feed retries back into Q. docs/asyncapi.yaml
+ * documents each one (asyncapi.spec.ts keeps the two in step).
  */
 export const Queues = {
   inventoryOrderEvents: {
@@ -38,11 +44,30 @@ export const Queues = {
   },
 } as const satisfies Record<string, QueueDefinition>;
 
+/** Where a queue's messages go when they cannot be handled, with the reason in their headers. */
 export const deadLetterQueueOf = (queue: string) => `${queue}.dlq`;
-export const retryQueueOf = (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`;
+
+/**
+ * The delay queue that holds a message for `delayMs` before it goes back to `queue`. Named by
+ * its delay, so changing the retry settings makes new queues instead of clashing with old ones.
+ */
+export function retryQueueOf(queue: string, delayMs: number): string {
+  if (!Number.isInteger(delayMs) || delayMs < 1) {
+    throw new RangeError(`a retry delay is a whole number of milliseconds, not ${delayMs}`);
+  }
+  return `${queue}.retry.${delayMs}ms`;
+}
 
 /** Redeliveries the broker allows before it dead-letters by itself: the guard against crash loops. */
 export const DELIVERY_LIMIT = 20;
+
+/** The arguments every consumer queue is declared with (declaring them differently fails). */
+export const queueArgumentsOf = (queue: string) => ({
+  'x-queue-type': 'quorum',
+  'x-delivery-limit': DELIVERY_LIMIT,
+  'x-dead-letter-exchange': '',
+  'x-dead-letter-routing-key': deadLetterQueueOf(queue),
+});
 
 /** The part of an AMQP channel that declares topology (amqplib's channels fit it). */
 export interface TopologyChannel {
@@ -68,26 +93,20 @@ export async function declareTopology(channel: TopologyChannel): Promise<void> {
   }
 }
 
-/** One consumer queue: a durable quorum queue that dead-letters into `<queue>.dlq`. */
+/**
+ * One consumer queue: a durable quorum queue bound to its exchange, that dead-letters into
+ * `<queue>.dlq`. A downstream team declares its own queue with it too.
+ */
 export async function declareQueue(
   channel: TopologyChannel,
-  queue: Pick<QueueDefinition, 'name' | 'exchange' | 'routingKeys'>,
+  queue: Pick<QueueDefinition, 'name' | 'routingKeys'> & { exchange: string },
 ): Promise<void> {
-  const deadLetters = deadLetterQueueOf(queue.name);
   await channel.assertExchange(queue.exchange, 'topic', { durable: true });
-  await channel.assertQueue(deadLetters, {
+  await channel.assertQueue(deadLetterQueueOf(queue.name), {
     durable: true,
     arguments: { 'x-queue-type': 'quorum' },
   });
-  await channel.assertQueue(queue.name, {
-    durable: true,
-    arguments: {
-      'x-queue-type': 'quorum',
-      'x-delivery-limit': DELIVERY_LIMIT,
-      'x-dead-letter-exchange': '',
-      'x-dead-letter-routing-key': deadLetters,
-    },
-  });
+  await channel.assertQueue(queue.name, { durable: true, arguments: queueArgumentsOf(queue.name) });
   for (const routingKey of queue.routingKeys) {
     await channel.bindQueue(queue.name, queue.exchange, routingKey);
   }

@@ -1,0 +1,131 @@
+import { databaseUrl, dropDatabase, uniqueDatabaseName } from './databases.js';
+import { eventually } from './eventually.js';
+import { httpClient, tokenFor } from './http-client.js';
+import { freePort, ServiceProcess, type ServiceName } from './service-process.js';
+import { createTestVhost } from './vhosts.js';
+
+const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
+
+/**
+ * The whole system as users run it: the three built services as separate processes, each with a
+ * database of its own, sharing a RabbitMQ virtual host of their own. Tests drive it only
+ * through HTTP and the broker.
+ */
+export class OrderingSystem {
+  readonly services = new Map<ServiceName, ServiceProcess>();
+  readonly admin = tokenFor('ops', { admin: true });
+  private readonly databases: string[] = [];
+  private vhost?: { url: string; remove: () => Promise<void> };
+
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  get rabbitmqUrl(): string {
+    return this.vhost!.url;
+  }
+
+  async start(): Promise<this> {
+    this.vhost = await createTestVhost('system');
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICES.map(async (name) => [name, await freePort()] as const)),
+    ) as Record<ServiceName, number>;
+    for (const name of SERVICES) {
+      const database = uniqueDatabaseName(name);
+      this.databases.push(database);
+      const upper = name.toUpperCase();
+      this.services.set(
+        name,
+        new ServiceProcess(name, ports[name], {
+          [`${upper}_HTTP_PORT`]: String(ports[name]),
+          [`${upper}_DATABASE_URL`]: databaseUrl(database),
+          RABBITMQ_URL: this.vhost.url,
+          ORDER_API_URL: `http://127.0.0.1:${ports.order}`,
+          INVENTORY_DEMO_CATALOGUE: 'false',
+          RETRY_BASE_DELAY_MS: '100',
+          RETRY_MAX_DELAY_MS: '1000',
+          LOG_LEVEL: 'warn',
+          ...this.env,
+        }),
+      );
+    }
+    await Promise.all([...this.services.values()].map((service) => service.start()));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.services.values()].map((service) => service.stop()));
+    await Promise.all(this.databases.map(dropDatabase));
+    await this.vhost?.remove();
+  }
+
+  service(name: ServiceName): ServiceProcess {
+    return this.services.get(name)!;
+  }
+
+  http(name: ServiceName) {
+    return httpClient(this.service(name).url);
+  }
+
+  /** Stocks a product and waits until the order service's catalogue replica has it. */
+  async stock(sku: string, available: number, price = 1000): Promise<void> {
+    const put = await this.http('inventory')('PUT', `/products/${sku}`, {
+      token: this.admin,
+      body: { name: `Product ${sku}`, price, currency: 'EUR', available },
+    });
+    if (put.status >= 300)
+      throw new Error(`PUT /products/${sku}: ${put.status} ${JSON.stringify(put.body)}`);
+    await eventually(
+      async () => {
+        const catalogue = await this.http('order')('GET', '/catalogue', { token: this.admin });
+        const product = (catalogue.body as { sku: string; available: number }[]).find(
+          (p) => p.sku === sku,
+        );
+        if (product?.available !== available) throw new Error(`${sku} not replicated yet`);
+      },
+      { timeoutMs: 20_000 },
+    );
+  }
+
+  async product(sku: string): Promise<{ available: number; reserved: number }> {
+    return (await this.http('inventory')('GET', `/products/${sku}`)).body;
+  }
+
+  async placeOrder(customer: string, items: { sku: string; quantity: number }[]) {
+    const placed = await this.http('order')('POST', '/orders', {
+      token: tokenFor(customer),
+      body: { items },
+    });
+    if (placed.status !== 202)
+      throw new Error(`POST /orders: ${placed.status} ${JSON.stringify(placed.body)}`);
+    return placed.body.orderId as string;
+  }
+
+  async order(orderId: string) {
+    return (await this.http('order')('GET', `/orders/${orderId}`, { token: this.admin })).body;
+  }
+
+  /** Polls until the order reaches one of `statuses`; fails with the last status seen. */
+  async orderReaches(orderId: string, statuses: string[], timeoutMs = 30_000) {
+    return eventually(
+      async () => {
+        const order = await this.order(orderId);
+        if (!statuses.includes(order.status))
+          throw new Error(`order ${orderId} is ${order.status}`);
+        return order;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  async orderEvents(orderId: string): Promise<{ type: string; version: number }[]> {
+    return (await this.http('order')('GET', `/orders/${orderId}/events`, { token: this.admin }))
+      .body;
+  }
+
+  async notifications(orderId: string): Promise<{ kind: string; status: string }[]> {
+    return (
+      await this.http('notification')('GET', `/notifications?orderId=${orderId}`, {
+        token: this.admin,
+      })
+    ).body;
+  }
+}
