@@ -8,7 +8,13 @@ import {
   tokenFor,
   uniqueDatabaseName,
 } from '@ordering/testing';
+import { validateEvent, type CloudEvent } from '@ordering/contracts';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 
 const alice = tokenFor('customer-alice');
@@ -335,6 +341,39 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
       expect(first.status).toBe(202);
       expect(retry.status).toBe(202);
       expect(retry.body).toEqual(first.body);
+    });
+  });
+
+  describe('what the order publishes', () => {
+    const asyncApi = parse(
+      readFileSync(path.resolve(import.meta.dirname, '../../../../docs/asyncapi.yaml'), 'utf8'),
+    ) as { components: { messages: Record<string, { 'x-dataschema': string; payload: object }> } };
+    const ajv = new Ajv({ strict: false });
+    (addFormats as unknown as { default: (ajv: Ajv) => Ajv }).default(ajv);
+
+    it('writes events to the outbox that validate against their schema and the AsyncAPI document', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 3 }]);
+      await request('POST', `/orders/${placed.body.orderId}/cancel`, { token: alice, body: {} });
+
+      const rows: { payload: CloudEvent }[] = await app
+        .get(DataSource)
+        .query('SELECT payload FROM outbox WHERE aggregate_id = $1 ORDER BY id', [
+          placed.body.orderId,
+        ]);
+      expect(rows.map((row) => row.payload.type)).toEqual(['order.placed', 'order.cancelled']);
+      for (const { payload } of rows) {
+        expect(validateEvent(payload)).toMatchObject({ valid: true });
+        const documented = Object.values(asyncApi.components.messages).find(
+          (message) => message['x-dataschema'] === payload.dataschema,
+        );
+        expect(documented).toBeDefined();
+        expect(ajv.validate(documented!.payload, payload.data)).toBe(true);
+      }
+      expect(rows[0].payload).toMatchObject({
+        source: '/ordering/order',
+        subject: placed.body.orderId,
+        data: { customerId: 'customer-alice', total: 3 * 1899, currency: 'EUR', version: 1 },
+      });
     });
   });
 

@@ -22,6 +22,7 @@ const queue = `test-${suffix}.consumer.order.events`;
 const retry = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
 const failures = new Map<string, number>();
 let fixed = false;
+let slowStarted = 0;
 
 /** Records each event it applies; misbehaves on demand, by customer id. */
 @Controller()
@@ -33,6 +34,10 @@ class RecordingHandler {
       context.attempt,
     ]);
     const behaviour = event.data.customerId;
+    if (behaviour === 'slow') {
+      slowStarted++;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     const failed = failures.get(event.id) ?? 0;
     const fails =
       behaviour === 'always-fails' ||
@@ -106,11 +111,9 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
     return found;
   }
 
-  beforeAll(async () => {
-    database = await createTestDatabase('consumer', [CreateOutboxAndInbox1764300060000]);
-    await database.dataSource.query('CREATE TABLE effects (message_id uuid, attempt int)');
+  async function startConsumer(): Promise<INestMicroservice> {
     const module = await Test.createTestingModule({ controllers: [RecordingHandler] }).compile();
-    app = module.createNestMicroservice({
+    const microservice = module.createNestMicroservice({
       strategy: new RabbitMqConsumer({
         url: RABBITMQ_URL,
         consumer: 'test',
@@ -123,8 +126,15 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       }),
       logger: false,
     });
-    app.useGlobalFilters(new PassHandlerErrorsThrough());
-    await app.listen();
+    microservice.useGlobalFilters(new PassHandlerErrorsThrough());
+    await microservice.listen();
+    return microservice;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('consumer', [CreateOutboxAndInbox1764300060000]);
+    await database.dataSource.query('CREATE TABLE effects (message_id uuid, attempt int)');
+    app = await startConsumer();
     connection = await amqplib.connect(RABBITMQ_URL);
     channel = await connection.createChannel();
     // The consumer declares its topology when it connects. A failed check closes its channel.
@@ -242,6 +252,27 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       const purged = await dlq('purge', queue, '--yes');
       expect(purged.stdout).toMatch(/Deleted \d+ dead letters/);
       expect(await peekDeadLetters()).toEqual([]);
+    });
+  });
+
+  it('on shutdown finishes the messages in hand, and the next consumer takes the rest, once each', async () => {
+    const events = Array.from({ length: 15 }, () => orderPlaced('slow'));
+    events.forEach((event) => publish(event));
+    await eventually(() => expect(slowStarted).toBeGreaterThan(0));
+
+    await app.close();
+    // Those in hand (up to the prefetch of 10) committed before the consumer let go.
+    const applied = async () =>
+      (await Promise.all(events.map(async (event) => (await effectsOf(event.id)).length))).reduce(
+        (sum, count) => sum + count,
+        0,
+      );
+    expect(await applied()).toBeGreaterThanOrEqual(1);
+    expect(await applied()).toBeLessThan(15);
+
+    app = await startConsumer();
+    await eventually(async () => {
+      for (const event of events) expect(await effectsOf(event.id)).toHaveLength(1);
     });
   });
 });
