@@ -33,6 +33,7 @@ export async function dropDatabase(name: string): Promise<void> {
 export async function createTestDatabase(
   prefix: string,
   migrations: Function[],
+  entities: Function[] = [],
 ): Promise<{ dataSource: DataSource; name: string; url: string; drop: () => Promise<void> }> {
   const name = uniqueDatabaseName(prefix);
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
@@ -43,7 +44,13 @@ export async function createTestDatabase(
     await admin.end();
   }
   const url = databaseUrl(name);
-  const dataSource = new DataSource({ type: 'postgres', url, migrations, extra: { max: 20 } });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    migrations,
+    entities,
+    extra: { max: 20 },
+  });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return {
