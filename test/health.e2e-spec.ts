@@ -21,6 +21,20 @@ async function health(service: ServiceProcess): Promise<{ status: number; body: 
   return { status: response.status, body: (await response.json()) as Health };
 }
 
+/** Waits until `/health` answers `status`; a timeout shows the last answer, for diagnosis. */
+function healthReaches(service: ServiceProcess, status: number, timeoutMs = 20_000) {
+  return eventually(
+    async () => {
+      const result = await health(service);
+      if (result.status !== status) {
+        throw new Error(`/health answered ${result.status}: ${JSON.stringify(result.body)}`);
+      }
+      return result.body;
+    },
+    { timeoutMs },
+  );
+}
+
 const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
 
 describe('GET /health of each service, run as built', () => {
@@ -86,35 +100,23 @@ describe('GET /health of each service, run as built', () => {
 
     it('answers 503 naming the database while PostgreSQL is down, and recovers on its own', async () => {
       await postgres.cut();
-      const down = await eventually(async () => {
-        const result = await health(order);
-        expect(result.status).toBe(503);
-        return result.body;
-      });
+      const down = await healthReaches(order, 503);
       expect(down.error.database).toMatchObject({ status: 'down' });
       expect(down.error.database.message).toContain('PostgreSQL unreachable');
       expect(down.error.broker).toBeUndefined();
 
       await postgres.restore();
-      await eventually(async () => expect((await health(order)).status).toBe(200), {
-        timeoutMs: 20_000,
-      });
+      await healthReaches(order, 200);
     });
 
     it('answers 503 naming the broker while RabbitMQ is down, and reconnects on its own', async () => {
       await rabbitmq.cut();
-      const down = await eventually(async () => {
-        const result = await health(order);
-        expect(result.status).toBe(503);
-        return result.body;
-      });
+      const down = await healthReaches(order, 503);
       expect(down.error.broker).toMatchObject({ status: 'down' });
       expect(down.error.database).toBeUndefined();
 
       await rabbitmq.restore();
-      await eventually(async () => expect((await health(order)).status).toBe(200), {
-        timeoutMs: 20_000,
-      });
+      await healthReaches(order, 200);
     });
   });
 
