@@ -25,7 +25,11 @@ async function health(service: ServiceProcess): Promise<{ status: number; body: 
 function healthReaches(service: ServiceProcess, status: number, timeoutMs = 20_000) {
   return eventually(
     async () => {
-      const result = await health(service);
+      const result = await health(service).catch((error: Error) => {
+        throw new Error(
+          `/health failed (${error.message}); the service said:\n${service.output.slice(-4000)}`,
+        );
+      });
       if (result.status !== status) {
         throw new Error(`/health answered ${result.status}: ${JSON.stringify(result.body)}`);
       }

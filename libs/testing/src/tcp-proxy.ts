@@ -16,6 +16,11 @@ export class TcpProxy {
 
   async start(): Promise<this> {
     this.server = net.createServer((client) => {
+      // A connection that slips in while the proxy is being cut is refused like the rest.
+      if (!this.server) {
+        client.destroy();
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);

@@ -88,7 +88,9 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     this.manager = amqp.connect([this.options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
+      // A connection attempt that hangs (a half-open socket) must fail, or it blocks reconnecting.
       connectionOptions: {
+        timeout: 5000,
         clientProperties: { connection_name: `${this.options.consumer} consumer` },
       },
     });
@@ -100,6 +102,11 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       confirm: true,
       setup: (channel: ConfirmChannel) => this.declareTopology(channel),
     });
+    // Setup or consume cut short by a lost connection is redone on reconnect; unheard, the
+    // channel's error event would crash the process.
+    this.channel.on('error', (error: Error) =>
+      this.log.warn(`Consumer of ${queue.name}: ${error.message}; retrying on reconnect`),
+    );
     void this.channel
       .consume(queue.name, (message) => this.track(this.handle(message)), {
         noAck: false,

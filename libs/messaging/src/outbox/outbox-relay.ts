@@ -75,6 +75,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         );
       },
     });
+    // A channel error is followed by a reconnect; unheard, the event would crash the process.
+    this.channel.on('error', (error: Error) =>
+      this.logger.warn(`Outbox relay channel: ${error.message}`),
+    );
   }
 
   get isLeader(): boolean {

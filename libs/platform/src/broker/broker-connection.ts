@@ -19,7 +19,11 @@ export class BrokerConnection implements OnApplicationShutdown {
     this.manager = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: 5,
       reconnectTimeInSeconds: 1,
-      connectionOptions: { clientProperties: { connection_name: options.connectionName } },
+      // A connection attempt that hangs (a half-open socket) must fail, or it blocks reconnecting.
+      connectionOptions: {
+        timeout: 5000,
+        clientProperties: { connection_name: options.connectionName },
+      },
     });
     this.manager.on('connect', () => this.logger.log(`Connected to RabbitMQ at ${this.address}`));
     this.manager.on('disconnect', ({ err }) =>
@@ -32,6 +36,12 @@ export class BrokerConnection implements OnApplicationShutdown {
       confirm: true,
       setup: (channel: ConfirmChannel) => declareTopology(channel),
     });
+    // A setup cut short by a lost connection is redone on reconnect; unheard, it would crash.
+    this.channel.on('error', (error: Error) =>
+      this.logger.warn(
+        `RabbitMQ topology not declared yet: ${error.message}; retrying on reconnect`,
+      ),
+    );
   }
 
   get address(): string {
