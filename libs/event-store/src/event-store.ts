@@ -261,11 +261,6 @@ export class EventStore {
     }
   }
 
-  /** Runs `work` in a transaction on the store's database. */
-  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
-  }
-
   get manager(): EntityManager {
     return this.dataSource.manager;
   }

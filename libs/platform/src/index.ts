@@ -18,6 +18,7 @@ export * from './idempotency/idempotency-keys.js';
 export * from './idempotency/idempotency-keys.migration.js';
 export * from './idempotency/idempotency.interceptor.js';
 export * from './idempotency/idempotency.module.js';
+export * from './periodic-task.js';
 export * from './platform.module.js';
 export * from './request-metadata.js';
 export * from './service-definition.js';

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { PeriodicTask } from '@ordering/platform';
 import { DataSource, LessThanOrEqual } from 'typeorm';
 import { DeliveryChannel } from './channels/delivery-channel.js';
 import { Notification } from './notification.entity.js';
@@ -22,8 +23,9 @@ const MAX_BACKOFF_SECONDS = 300;
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new PeriodicTask('Notification deliveries', CHECK_EVERY_MS, () =>
+    this.deliverDue(),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -31,17 +33,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.deliverDue()
-        .then(() => undefined)
-        .catch((error: Error) => this.logger.warn(`Deliveries interrupted: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    }, CHECK_EVERY_MS);
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   async deliverDue(): Promise<number> {

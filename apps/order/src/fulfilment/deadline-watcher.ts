@@ -1,9 +1,9 @@
 import {
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { PeriodicTask } from '@ordering/platform';
 import { DataSource } from 'typeorm';
 import { FulfilmentSaga } from './fulfilment-saga.js';
 
@@ -16,9 +16,9 @@ const BATCH = 100;
  */
 @Injectable()
 export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(DeadlineWatcher.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly task = new PeriodicTask('Reservation deadlines', CHECK_EVERY_MS, () =>
+    this.fireDue(),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -26,16 +26,11 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.fireDue()
-        .catch((error: Error) => this.logger.warn(`Deadlines not checked: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    }, CHECK_EVERY_MS);
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   private async fireDue(): Promise<void> {

@@ -34,7 +34,7 @@ export class FulfilmentSaga {
     });
     const command = decideFulfilment(trigger, state, this.clock.now());
     if (!command) {
-      this.logger.debug?.(`Order ${orderId}: ${trigger.type} changes nothing (${state.status})`);
+      this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing (${state.status})`);
       return;
     }
     await handleCommand(this.store, streamId, orderDecider, command, {

@@ -1,6 +1,5 @@
+import { CLOUDEVENTS_CONTENT_TYPE } from '@ordering/contracts';
 import type { Options } from 'amqplib';
-
-export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
 /** AMQP properties that mirror a CloudEvent's attributes; every message is persistent. */
 export function publishOptions(
