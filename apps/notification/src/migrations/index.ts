@@ -1,8 +1,14 @@
-import { CreateOutboxAndInbox1764300060000 } from '@ordering/messaging';
+import {
+  CreateOutboxAndInbox1764300060000,
+  DropOutboxNotifyTrigger1764400000000,
+  SlimOutboxIndexes1764400010000,
+} from '@ordering/messaging';
 import { CreateNotifications1764300400000 } from './1764300400000-create-notifications.js';
 
 /** Every migration of the notification database, oldest first. */
 export const notificationMigrations: Function[] = [
   CreateOutboxAndInbox1764300060000,
   CreateNotifications1764300400000,
+  DropOutboxNotifyTrigger1764400000000,
+  SlimOutboxIndexes1764400010000,
 ];

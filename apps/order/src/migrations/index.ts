@@ -1,5 +1,9 @@
 import { CreateEventStore1764300000000 } from '@ordering/event-store';
-import { CreateOutboxAndInbox1764300060000 } from '@ordering/messaging';
+import {
+  CreateOutboxAndInbox1764300060000,
+  DropOutboxNotifyTrigger1764400000000,
+  SlimOutboxIndexes1764400010000,
+} from '@ordering/messaging';
 import { CreateIdempotencyKeys1764300050000 } from '@ordering/platform';
 import { CreateOrderReadModels1764300100000 } from './1764300100000-create-order-read-models.js';
 import { CreateReservationDeadlines1764300300000 } from './1764300300000-create-reservation-deadlines.js';
@@ -11,4 +15,6 @@ export const orderMigrations: Function[] = [
   CreateOutboxAndInbox1764300060000,
   CreateOrderReadModels1764300100000,
   CreateReservationDeadlines1764300300000,
+  DropOutboxNotifyTrigger1764400000000,
+  SlimOutboxIndexes1764400010000,
 ];

@@ -6,7 +6,13 @@ import { BrokerModule } from '@ordering/platform';
 import { createTestDatabase, eventually, RABBITMQ_URL, TcpProxy } from '@ordering/testing';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { CreateOutboxAndInbox1764300060000 } from '../messaging.migration.js';
+import { DataSource } from 'typeorm';
+import {
+  CreateOutboxAndInbox1764300060000,
+  DropOutboxNotifyTrigger1764400000000,
+  SlimOutboxIndexes1764400010000,
+} from '../messaging.migration.js';
+import type { MessagingOptions } from '../messaging.module-definition.js';
 import { MessagingModule } from '../messaging.module.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { addToOutbox } from './outbox.js';
@@ -41,7 +47,7 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
   const received: CloudEvent<{ sequence: number }>[] = [];
   const queue = `test-${run}.relay.received`;
 
-  async function startRelay(): Promise<TestingModule> {
+  async function startRelay(options: Partial<MessagingOptions> = {}): Promise<TestingModule> {
     const relay = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot({ type: 'postgres', url: database.url, extra: { max: 2 } }),
@@ -53,6 +59,7 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
           relayBatchSize: 50,
           relayPollIntervalMs: 200,
           outboxRetentionHours: 24,
+          ...options,
         }),
       ],
     }).compile();
@@ -61,8 +68,8 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
     return relay;
   }
 
-  const commit = (events: CloudEvent[], target = exchange) =>
-    database.dataSource.transaction((tx) =>
+  const commit = (events: CloudEvent[], target = exchange, dataSource = database.dataSource) =>
+    dataSource.transaction((tx) =>
       addToOutbox(
         tx,
         events.map((e) => ({ exchange: target, event: e })),
@@ -73,7 +80,11 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
     received.filter((e) => e.subject === aggregate).map((e) => e.data.sequence);
 
   beforeAll(async () => {
-    database = await createTestDatabase('relay', [CreateOutboxAndInbox1764300060000]);
+    database = await createTestDatabase('relay', [
+      CreateOutboxAndInbox1764300060000,
+      DropOutboxNotifyTrigger1764400000000,
+      SlimOutboxIndexes1764400010000,
+    ]);
     broker = await new TcpProxy('127.0.0.1', 5672).start();
     connection = await amqplib.connect(RABBITMQ_URL);
     channel = await connection.createChannel();
@@ -177,5 +188,51 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
       { timeoutMs: 30_000 },
     );
     expect(relays).toContain(second);
+  });
+
+  it('is woken by a commit: directly in its own process, by a NOTIFY from another process', async () => {
+    // Only these two relays run, and they poll once a minute: what is published within seconds
+    // was woken by the commit.
+    for (const relay of relays.splice(0)) await relay.close();
+    const leading = await startRelay({ relayPollIntervalMs: 60_000 });
+    await eventually(() => expect(leading.get(OutboxRelay).isLeader).toBe(true));
+    const standing = await startRelay({ relayPollIntervalMs: 60_000 });
+
+    await commit([event('aggregate-e', 1)], exchange, leading.get(DataSource));
+    await eventually(() => expect(receivedOf('aggregate-e')).toEqual([1]), { timeoutMs: 5_000 });
+
+    expect(standing.get(OutboxRelay).isLeader).toBe(false);
+    await commit([event('aggregate-e', 2)], exchange, standing.get(DataSource));
+    await eventually(() => expect(receivedOf('aggregate-e')).toEqual([1, 2]), { timeoutMs: 5_000 });
+  });
+
+  it('refuses messages outside a transaction: they could outlive a change that rolls back', async () => {
+    await expect(
+      addToOutbox(database.dataSource.manager, [{ exchange, event: event('aggregate-f', 1) }]),
+    ).rejects.toThrow('addToOutbox needs the transaction');
+  });
+
+  it('deletes sent rows once they are older than the retention, and keeps the rest', async () => {
+    for (const relay of relays.splice(0)) await relay.close();
+    const rows = (aggregate: string) =>
+      database.dataSource.query<{ sent: boolean }[]>(
+        'SELECT sent_at IS NOT NULL AS sent FROM outbox WHERE aggregate_id = $1',
+        [aggregate],
+      );
+    // Rows written 30 hours ago, before anything else still in the table, as ids grow with time.
+    await database.dataSource.query('DELETE FROM outbox');
+    await commit([event('aggregate-old-sent', 1), event('aggregate-old-stuck', 1)]);
+    await database.dataSource.query(
+      `UPDATE outbox SET created_at = now() - interval '30 hours',
+         sent_at = CASE aggregate_id WHEN 'aggregate-old-sent' THEN now() - interval '29 hours' END,
+         next_attempt_at = now() + interval '1 day', attempts = 3
+       WHERE aggregate_id IN ('aggregate-old-sent', 'aggregate-old-stuck')`,
+    );
+    await commit([event('aggregate-recent', 1)]);
+
+    await startRelay({ outboxRetentionHours: 24 });
+    await eventually(async () => expect(await rows('aggregate-old-sent')).toEqual([]));
+    expect(await rows('aggregate-old-stuck')).toEqual([{ sent: false }]);
+    await eventually(async () => expect(await rows('aggregate-recent')).toEqual([{ sent: true }]));
   });
 });

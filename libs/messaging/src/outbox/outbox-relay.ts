@@ -9,8 +9,14 @@ import { BrokerConnection } from '@ordering/platform';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import {
+  DataSource,
+  type EntitySubscriberInterface,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
 import { MESSAGING_OPTIONS, type MessagingOptions } from '../messaging.module-definition.js';
+import { takeOutboxWrite } from './outbox.js';
 import { publishOptions } from './publish-options.js';
 
 interface OutboxRow {
@@ -18,21 +24,32 @@ interface OutboxRow {
   message_id: string;
   exchange: string;
   routing_key: string;
-  payload: { correlationid?: string; time?: string };
+  /** The stored CloudEvent as JSON text: published as it is, never parsed and re-serialised. */
+  body: string;
+  correlationid: string | null;
+  time: string | null;
   attempts: number;
 }
 
-// Earliest unsent first; an aggregate whose earlier message is waiting out a retry is held
-// back, so one aggregate's messages never overtake each other.
+// Earliest unsent first, skipping the batches still awaiting their confirms (`NOT IN` a subquery
+// is a hash lookup; `<> ALL` an array compared row by row); an aggregate whose earlier message
+// is waiting out a retry is held back, so one aggregate's messages never overtake each other.
 const NEXT_BATCH = `
-  SELECT id, message_id, exchange, routing_key, payload, attempts FROM outbox o
+  SELECT id, message_id, exchange, routing_key, payload::text AS body,
+    payload->>'correlationid' AS correlationid, payload->>'time' AS time, attempts
+  FROM outbox o
   WHERE o.sent_at IS NULL AND o.next_attempt_at <= now()
+    AND o.id NOT IN (SELECT unnest($2::bigint[]))
     AND NOT EXISTS (
       SELECT 1 FROM outbox earlier
       WHERE earlier.aggregate_id = o.aggregate_id AND earlier.sent_at IS NULL
-        AND earlier.id < o.id AND earlier.next_attempt_at > now())
+        AND earlier.attempts > 0 AND earlier.id < o.id AND earlier.next_attempt_at > now())
   ORDER BY o.id
   LIMIT $1`;
+
+// Batches published and awaiting their confirms while the next one is read and published: the
+// broker's confirm latency and the database round trips overlap instead of adding up.
+const BATCHES_IN_FLIGHT = 3;
 
 const LEADER_LOCK = "hashtext('ordering.outbox-relay')";
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
@@ -42,8 +59,12 @@ const MAX_BACKOFF_SECONDS = 60;
  * Publishes the outbox to RabbitMQ. A row is marked sent only once the broker has confirmed it
  * and not returned it as unroutable (`mandatory`). One relay per database is active at a time
  * (a session advisory lock, held on the connection that also reads and marks the rows), so
- * replicas never publish one aggregate's messages out of order; the others stand by. It wakes on
- * LISTEN/NOTIFY and polls too, so a lost notification only delays.
+ * replicas never publish one aggregate's messages out of order; the others stand by.
+ *
+ * It wakes when a transaction that wrote to the outbox commits: directly when this process
+ * leads, otherwise through a NOTIFY sent after the commit, outside the transaction (inside it,
+ * PostgreSQL's notification lock would serialise every commit in the database). It polls too, so
+ * a lost wake-up, or a write from a process without a relay, only waits for the poll.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,7 +77,18 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private loop?: Promise<void>;
   private wake?: () => void;
   private notified = false;
+  private notifying = false;
+  private notifyAgain = false;
   private lastCleanup = 0;
+  private readonly commitListener: EntitySubscriberInterface = {
+    // TypeORM calls this for every commit, savepoint releases included: only a real end counts.
+    afterTransactionCommit: ({ queryRunner }: TransactionCommitEvent) => {
+      if (!queryRunner.isTransactionActive && takeOutboxWrite(queryRunner)) this.announce();
+    },
+    afterTransactionRollback: ({ queryRunner }: TransactionRollbackEvent) => {
+      if (!queryRunner.isTransactionActive) takeOutboxWrite(queryRunner);
+    },
+  };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -86,11 +118,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
+    this.dataSource.subscribers.push(this.commitListener);
     this.running = true;
     this.loop = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    const subscribers = this.dataSource.subscribers;
+    if (subscribers.includes(this.commitListener)) {
+      subscribers.splice(subscribers.indexOf(this.commitListener), 1);
+    }
     this.running = false;
     this.wake?.();
     await this.loop;
@@ -110,7 +147,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
             }
             this.logger.log('Relaying the outbox');
           }
-          const published = await this.relayBatch();
+          const published = await this.relayBatches();
           await this.cleanUpNowAndThen();
           if (published === 0) await this.idle();
         }
@@ -129,11 +166,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       connectionString: (this.dataSource.options as { url: string }).url,
       application_name: 'outbox-relay',
     });
-    client.on('notification', () => {
-      // Remembered when it arrives mid-batch, so the commit it announces is not left to the poll.
-      if (this.wake) this.wake();
-      else this.notified = true;
-    });
+    client.on('notification', () => this.wakeUp());
     // A broken session ends leadership: the lock goes with it, and the loop reconnects.
     client.on('error', (error) => this.logger.warn(`Outbox relay session lost: ${error.message}`));
     client.on('end', () => {
@@ -167,26 +200,58 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return this.client;
   }
 
-  /** Publishes one batch and records the outcome of each message; returns how many went out. */
-  private async relayBatch(): Promise<number> {
+  /**
+   * Keeps up to `BATCHES_IN_FLIGHT` batches published and awaiting confirms, recording each
+   * batch's outcome in order as it completes; returns how many rows went out (0: caught up).
+   */
+  private async relayBatches(): Promise<number> {
     const session = this.session();
-    const { rows } = await session.query<OutboxRow>(NEXT_BATCH, [this.options.relayBatchSize]);
-    if (rows.length === 0) return 0;
+    const inFlight: { ids: string[]; outcome: Promise<number> }[] = [];
+    let relayed = 0;
+    let caughtUp = false;
+    try {
+      while (this.running && this.leader) {
+        while (!caughtUp && inFlight.length < BATCHES_IN_FLIGHT) {
+          const publishing = inFlight.flatMap((batch) => batch.ids);
+          const { rows } = await session.query<OutboxRow>({
+            name: 'outbox-next-batch',
+            text: NEXT_BATCH,
+            values: [this.options.relayBatchSize, publishing],
+          });
+          caughtUp = rows.length < this.options.relayBatchSize;
+          if (rows.length > 0) {
+            inFlight.push({ ids: rows.map((row) => row.id), outcome: this.publish(rows) });
+          }
+        }
+        const oldest = inFlight.shift();
+        if (!oldest) break;
+        relayed += await oldest.outcome;
+        // Caught up: drain what is in flight, then let the caller idle until there is more.
+        if (caughtUp && inFlight.length === 0) break;
+      }
+    } finally {
+      // Interrupted (a lost session or channel): the rest still gets its outcome settled, so no
+      // promise is left unhandled; rows not marked sent are simply published again later.
+      await Promise.allSettled(inFlight.map((batch) => batch.outcome));
+    }
+    return relayed;
+  }
 
+  /** Publishes one batch and records the outcome of each message; resolves to how many went out. */
+  private async publish(rows: OutboxRow[]): Promise<number> {
     const outcomes = await Promise.allSettled(
       rows.map((row) =>
-        this.channel.publish(
-          row.exchange,
-          row.routing_key,
-          Buffer.from(JSON.stringify(row.payload)),
-          {
-            ...publishOptions(row.message_id, row.routing_key, row.payload),
-            mandatory: true,
-            timeout: 10_000,
-          },
-        ),
+        this.channel.publish(row.exchange, row.routing_key, Buffer.from(row.body), {
+          ...publishOptions(row.message_id, row.routing_key, {
+            correlationid: row.correlationid ?? undefined,
+            time: row.time ?? undefined,
+          }),
+          mandatory: true,
+          timeout: 10_000,
+        }),
       ),
     );
+    const session = this.session();
     const sent: string[] = [];
     const failed: { id: string; error: string; attempts: number }[] = [];
     rows.forEach((row, index) => {
@@ -203,10 +268,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     });
 
     if (sent.length > 0) {
-      await session.query(
-        'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
-        [sent],
-      );
+      await session.query({
+        name: 'outbox-mark-sent',
+        text: 'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])',
+        values: [sent],
+      });
     }
     if (failed.length > 0) {
       for (const failure of failed) {
@@ -232,12 +298,45 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (Date.now() - this.lastCleanup < CLEANUP_EVERY_MS) return;
     this.lastCleanup = Date.now();
     await this.session().query(
-      `DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => $1)`,
+      // Ids grow with time: everything old enough is below the first id created since the
+      // cut-off, a range of the primary key (sent_at has no index, to keep marking rows cheap).
+      `DELETE FROM outbox
+       WHERE id < coalesce(
+           (SELECT min(id) FROM outbox WHERE created_at >= now() - make_interval(hours => $1)),
+           (SELECT max(id) + 1 FROM outbox))
+         AND sent_at < now() - make_interval(hours => $1)`,
       [this.options.outboxRetentionHours],
     );
   }
 
-  /** Until a notification, the poll interval, or shutdown, whichever comes first. */
+  /** New messages have been committed in this process: wake whichever relay leads. */
+  private announce(): void {
+    if (this.leader) return this.wakeUp();
+    // One NOTIFY at a time: the commits made while it is on its way share the next one.
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.dataSource
+      .query("SELECT pg_notify('outbox', '')")
+      .catch((error: Error) => this.logger.warn(`Could not notify the relay: ${error.message}`))
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain) {
+          this.notifyAgain = false;
+          this.announce();
+        }
+      });
+  }
+
+  private wakeUp(): void {
+    // Remembered when it comes mid-batch, so the commit it announces is not left to the poll.
+    if (this.wake) this.wake();
+    else this.notified = true;
+  }
+
+  /** Until a wake-up, the poll interval, or shutdown, whichever comes first. */
   private idle(): Promise<void> {
     if (this.notified) {
       this.notified = false;
