@@ -24,7 +24,16 @@ export interface HandleOptions extends AggregateOptions, AppendOptions {
    * this many times before the ConcurrencyError is let through.
    */
   retries?: number;
+  /**
+   * The stream is almost certainly new (an id made for this command): decide on the initial
+   * state without reading it first. Should it exist after all, the append conflicts and the
+   * command is decided again on the stream as stored, as after any lost race.
+   */
+  expectNew?: boolean;
 }
+
+/** A command, or how to make one from the current state (undefined: nothing to do). */
+export type CommandOf<Command, State> = Command | ((state: State) => Command | undefined);
 
 export interface Handled<State> {
   state: State;
@@ -62,12 +71,13 @@ export async function handleCommand<Command, Event extends NewEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Decider<Command, Event, State>,
-  command: Command,
+  command: CommandOf<Command, State>,
   options: HandleOptions = {},
 ): Promise<Handled<State>> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await decideAndAppend(store, streamId, decider, command, options);
+      const unread = options.expectNew === true && attempt === 0;
+      return await decideAndAppend(store, streamId, decider, command, options, unread);
     } catch (error) {
       const retry =
         error instanceof ConcurrencyError &&
@@ -82,14 +92,22 @@ async function decideAndAppend<Command, Event extends NewEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Decider<Command, Event, State>,
-  command: Command,
+  command: CommandOf<Command, State>,
   options: HandleOptions,
+  unread: boolean,
 ): Promise<Handled<State>> {
-  const { state, version } = await aggregateStream(store, streamId, decider, options);
+  const { state, version } = unread
+    ? { state: decider.initialState, version: 0 }
+    : await aggregateStream(store, streamId, decider, options);
   if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
     throw new ConcurrencyError(streamId, options.expectedVersion, version);
   }
-  const decided = decider.decide(command, state);
+  const decidedCommand =
+    typeof command === 'function'
+      ? (command as (state: State) => Command | undefined)(state)
+      : command;
+  if (decidedCommand === undefined) return { state, version, events: [] };
+  const decided = decider.decide(decidedCommand, state);
   if (decided.length === 0) return { state, version, events: [] };
 
   const newState = decided.reduce(decider.evolve, state);

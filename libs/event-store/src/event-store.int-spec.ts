@@ -326,6 +326,30 @@ describe('EventStore on PostgreSQL', () => {
       expect(result).toMatchObject({ version: 1, events: [] });
     });
 
+    it('decides a stream expected to be new without reading it, and on the stored state when it exists', async () => {
+      const stream = newStream();
+      const created = await handleCommand(store, stream, counter, { add: 2 }, { expectNew: true });
+      expect(created).toMatchObject({ version: 1, state: { total: 2 } });
+
+      const existing = await handleCommand(store, stream, counter, { add: 3 }, { expectNew: true });
+      expect(existing).toMatchObject({ version: 2, state: { total: 5 } });
+      expect((await store.readStream(stream)).map((e) => e.data)).toEqual([
+        { amount: 2 },
+        { amount: 3 },
+      ]);
+    });
+
+    it('makes the command from the state it appends to, and appends nothing when there is none', async () => {
+      const stream = newStream();
+      await handleCommand(store, stream, counter, { add: 4 });
+      const doubled = await handleCommand(store, stream, counter, (state) => ({
+        add: state.total,
+      }));
+      expect(doubled).toMatchObject({ version: 2, state: { total: 8 } });
+      const nothing = await handleCommand(store, stream, counter, () => undefined);
+      expect(nothing).toMatchObject({ version: 2, events: [] });
+    });
+
     it('refuses a stale expected version (an If-Match) before deciding', async () => {
       const stream = newStream();
       await handleCommand(store, stream, counter, { add: 1 });

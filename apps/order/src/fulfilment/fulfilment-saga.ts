@@ -1,10 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  aggregateStream,
-  EventStore,
-  handleCommand,
-  type EventMetadata,
-} from '@ordering/event-store';
+import { EventStore, handleCommand, type EventMetadata } from '@ordering/event-store';
 import { Clock } from '@ordering/platform';
 import type { EntityManager } from 'typeorm';
 import { orderDecider } from '../ordering/domain/order.decider.js';
@@ -27,20 +22,16 @@ export class FulfilmentSaga {
     metadata: EventMetadata,
     tx?: EntityManager,
   ): Promise<void> {
-    const streamId = orderStreamId(orderId);
-    const { state } = await aggregateStream(this.store, streamId, orderDecider, {
-      snapshots: ORDER_SNAPSHOTS,
-      tx,
-    });
-    const command = decideFulfilment(trigger, state, this.clock.now());
-    if (!command) {
-      this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing (${state.status})`);
-      return;
+    // Decided from the order as it stands when appending: a lost race decides again.
+    const { events } = await handleCommand(
+      this.store,
+      orderStreamId(orderId),
+      orderDecider,
+      (state) => decideFulfilment(trigger, state, this.clock.now()) ?? undefined,
+      { metadata, snapshots: ORDER_SNAPSHOTS, tx },
+    );
+    if (events.length === 0) {
+      this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing`);
     }
-    await handleCommand(this.store, streamId, orderDecider, command, {
-      metadata,
-      snapshots: ORDER_SNAPSHOTS,
-      tx,
-    });
   }
 }

@@ -52,20 +52,26 @@ export class OrderSummaryProjection implements InlineProjection {
   readonly eventTypes = ORDER_EVENT_TYPES;
 
   async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
-    const repository = tx.getRepository(OrderSummary);
-    const orderIds = [
-      ...new Set(events.map((event) => (event.data as OrderEvent['data']).orderId)),
-    ];
-    const existing = await repository.find({
-      where: { orderId: In(orderIds) },
-      lock: { mode: 'pessimistic_write' },
-    });
-    const rows = new Map(existing.map((row) => [row.orderId, row]));
+    const rows = new Map<string, OrderSummary>();
+    // An order whose first event here is its first event has no row to start from: placing an
+    // order costs no read.
+    const firstSeen = new Map<string, number>();
+    for (const event of events) {
+      const orderId = (event.data as OrderEvent['data']).orderId;
+      if (!firstSeen.has(orderId)) firstSeen.set(orderId, event.streamPosition);
+    }
+    const toRead = [...firstSeen].filter(([, position]) => position > 1).map(([id]) => id);
+    if (toRead.length > 0) {
+      const existing = await tx.getRepository(OrderSummary).find({
+        where: { orderId: In(toRead) },
+        lock: { mode: 'pessimistic_write' },
+      });
+      for (const row of existing) rows.set(row.orderId, row);
+    }
 
     for (const event of events) {
       const orderEvent = event as unknown as OrderEvent;
       const current = rows.get(orderEvent.data.orderId);
-      // Redelivered history (a rebuild racing an append) must not move a row backwards.
       if (current && current.version >= event.streamPosition) continue;
       const next = summarize(
         evolve(current ? stateOf(current) : initialOrder, orderEvent),
@@ -74,7 +80,34 @@ export class OrderSummaryProjection implements InlineProjection {
       );
       if (next) rows.set(next.orderId, next);
     }
-    if (rows.size > 0) await repository.upsert([...rows.values()], ['orderId']);
+    if (rows.size === 0) return;
+    const summaries = [...rows.values()];
+    // Redelivered history (a rebuild racing an append) must not move a row backwards.
+    await tx.query(
+      `INSERT INTO order_summaries (order_id, customer_id, status, items, total, currency, reason,
+         short_lines, version, created_at, updated_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[],
+         $6::text[], $7::text[], $8::jsonb[], $9::int[], $10::timestamptz[], $11::timestamptz[])
+       ON CONFLICT (order_id) DO UPDATE SET customer_id = EXCLUDED.customer_id,
+         status = EXCLUDED.status, items = EXCLUDED.items, total = EXCLUDED.total,
+         currency = EXCLUDED.currency, reason = EXCLUDED.reason,
+         short_lines = EXCLUDED.short_lines, version = EXCLUDED.version,
+         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+       WHERE order_summaries.version < EXCLUDED.version`,
+      [
+        summaries.map((r) => r.orderId),
+        summaries.map((r) => r.customerId),
+        summaries.map((r) => r.status),
+        summaries.map((r) => JSON.stringify(r.items)),
+        summaries.map((r) => r.total),
+        summaries.map((r) => r.currency),
+        summaries.map((r) => r.reason),
+        summaries.map((r) => (r.shortLines === null ? null : JSON.stringify(r.shortLines))),
+        summaries.map((r) => r.version),
+        summaries.map((r) => r.createdAt),
+        summaries.map((r) => r.updatedAt),
+      ],
+    );
   }
 
   async reset(tx: EntityManager): Promise<void> {

@@ -37,7 +37,8 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
         type: 'PlaceOrder',
         data: { orderId, customerId, items, catalogue: prices, now: this.clock.now() },
       },
-      { metadata, snapshots: ORDER_SNAPSHOTS },
+      // The order id is new unless this is a retry of the same Idempotency-Key: skip reading.
+      { metadata, snapshots: ORDER_SNAPSHOTS, expectNew: true },
     );
     return { version };
   }
