@@ -1,7 +1,8 @@
 // A thread of the floor scenario: `producers` (N concurrent transactions, each inserting one event
-// row and one outbox row) or `relay` (select unsent rows in batches, publish them on a confirm
-// channel, wait for the confirms, mark them sent). Counts go into a shared Int32Array so the main
-// thread reads them without messages; a `stop` message ends the loop.
+// row and one outbox row, then waking the relay) or `relay` (select unsent rows in batches,
+// publish them on a confirm channel, wait for the confirms, mark them sent). Counts go into a
+// shared Int32Array so the main thread reads them without messages; a `stop` message ends the
+// loop.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,6 +19,7 @@ import {
 
 const { role, counters } = workerData;
 const count = new Int32Array(counters);
+const commits = new Int32Array(workerData.commits);
 let running = true;
 parentPort.on('message', (message) => {
   if (message === 'stop') running = false;
@@ -72,6 +74,8 @@ async function producers({ databaseUrl, concurrency, exchange }) {
         });
         await client.query('COMMIT');
         Atomics.add(count, 0, 1);
+        Atomics.add(commits, 0, 1);
+        Atomics.notify(commits, 0);
       }
     }),
   );
@@ -84,20 +88,13 @@ async function relay({ databaseUrl, amqpUrl, exchange, batchSize }) {
     application_name: 'bench-floor-relay',
   });
   await client.connect();
-  let notified;
-  let wake;
-  client.on('notification', () => {
-    notified = true;
-    wake?.();
-  });
-  await client.query('LISTEN outbox');
   const connection = await amqplib.connect(amqpUrl, {
     clientProperties: { connection_name: 'bench-floor-relay' },
   });
   const channel = await connection.createConfirmChannel();
   parentPort.postMessage('ready');
   while (running) {
-    notified = false;
+    const seen = Atomics.load(commits, 0);
     // The payload as text: published as stored, never parsed and re-serialised.
     const { rows } = await client.query({
       name: 'floor-next-batch',
@@ -106,16 +103,8 @@ async function relay({ databaseUrl, amqpUrl, exchange, batchSize }) {
       values: [batchSize],
     });
     if (rows.length === 0) {
-      if (!notified) {
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, 50);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
+      // Until a producer commits again (50 ms at most, so a stop is noticed).
+      await Atomics.waitAsync(commits, 0, seen, 50).value;
       continue;
     }
     for (const row of rows) {
