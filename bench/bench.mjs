@@ -12,12 +12,14 @@ import { Progress } from './lib/progress.mjs';
 import { finishFigure, summaryTable, writeResults } from './lib/report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = ['floor', 'event-store', 'relay'];
+const SCENARIOS = ['floor', 'event-store', 'relay', 'saga'];
 
-const USAGE = `Usage: npm run bench -- [--only <name>[,<name>...]] [--runs <n>] [--quick]
-  --only   run only these scenarios (${SCENARIOS.join(', ')})
-  --runs   runs per figure; each figure is their median (default 3)
-  --quick  shorter windows and smaller data sets (a few minutes in all)`;
+const USAGE = `Usage: npm run bench -- [--only <name>[,<name>...]] [--runs <n>] [--quick] [--profile]
+  --only     run only these scenarios (${SCENARIOS.join(', ')})
+  --runs     runs per figure; each figure is their median (default 3)
+  --quick    shorter windows and smaller data sets (a few minutes in all)
+  --profile  saga: run the services with --cpu-prof, keep the profiles in
+             bench/results/profiles/ and summarise them in the report`;
 
 let args;
 try {
@@ -26,6 +28,7 @@ try {
       only: { type: 'string', multiple: true },
       runs: { type: 'string', default: '3' },
       quick: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -74,7 +77,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 ensureBuilt();
 const progress = new Progress();
 const started = new Date();
-const options = { runs, quick: args.quick };
+const options = { runs, quick: args.quick, profile: args.profile };
 const modules = [];
 for (const name of selected) modules.push((await import(`./scenarios/${name}.mjs`)).default);
 
@@ -96,7 +99,8 @@ for (const [index, scenario] of modules.entries()) {
     notes,
   };
   try {
-    const figures = await scenario.run({
+    // A scenario returns its figures, or `{ figures, charts }` (charts drawn from the figures).
+    const returned = await scenario.run({
       ...options,
       progress: (fraction, label, detail) =>
         progress.update(
@@ -107,7 +111,9 @@ for (const [index, scenario] of modules.entries()) {
       note: (text) => notes.push(text),
       log: (message) => progress.log(message),
     });
+    const { figures, charts } = Array.isArray(returned) ? { figures: returned } : returned;
     entry.figures = figures.map(finishFigure);
+    if (charts?.length) entry.charts = charts;
   } catch (error) {
     progress.log(`${scenario.name} failed: ${error.stack ?? error}`);
     entry.error = String(error.stack ?? error);

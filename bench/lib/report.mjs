@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { median } from './stats.mjs';
-import { svgBarChart } from './svg.mjs';
+import { svgBarChart, svgLineChart } from './svg.mjs';
 
 /** Adds the median, range and verdict to a figure a scenario returned. */
 export function finishFigure(figure) {
@@ -89,6 +89,26 @@ export function throughputChart(scenarios) {
   });
 }
 
+/**
+ * The charts a scenario asked for, drawn from the medians of its figures: each chart is
+ * svgLineChart's options, with points `[x, figureId]` whose y is that figure's median. Written as
+ * `<date>-<scenario>-<chart id>.svg`.
+ */
+export function scenarioCharts(scenario) {
+  const values = new Map((scenario.figures ?? []).map((f) => [f.id, f.value]));
+  return (scenario.charts ?? []).map(({ id, ...chart }) => ({
+    id,
+    title: chart.title,
+    svg: svgLineChart({
+      ...chart,
+      series: chart.series.map((s) => ({
+        ...s,
+        points: s.points.map(([x, y]) => [x, typeof y === 'string' ? (values.get(y) ?? NaN) : y]),
+      })),
+    }),
+  }));
+}
+
 export function markdownReport(results, charts) {
   const m = results.machine;
   const out = [
@@ -147,7 +167,7 @@ export function markdownReport(results, charts) {
     ),
     '',
   ];
-  for (const chart of charts) {
+  for (const chart of charts.filter((c) => !c.scenario)) {
     out.push(`![${chart.title}](./${chart.file})`, '');
   }
   out.push('## Scenarios', '');
@@ -159,6 +179,8 @@ export function markdownReport(results, charts) {
       '',
     );
     if (s.description) out.push(s.description, '');
+    for (const chart of charts.filter((c) => c.scenario === s.name))
+      out.push(`![${chart.title}](./${chart.file})`, '');
     for (const n of s.notes ?? []) out.push(`- ${n}`);
     if (s.notes?.length) out.push('');
     if (s.error) out.push('```', s.error, '```', '');
@@ -213,6 +235,14 @@ export async function writeResults(directory, results, { merge }) {
     const file = `${results.date}-throughput.svg`;
     await writeAtomically(join(directory, file), throughput);
     charts.push({ title: 'Throughput figures', file });
+  }
+  for (const scenario of results.scenarios) {
+    if (scenario.error) continue;
+    for (const chart of scenarioCharts(scenario)) {
+      const file = `${results.date}-${scenario.name}-${chart.id}.svg`;
+      await writeAtomically(join(directory, file), chart.svg);
+      charts.push({ title: chart.title, file, scenario: scenario.name });
+    }
   }
   results.charts = charts;
   const json = JSON.stringify(
