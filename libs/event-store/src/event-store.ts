@@ -1,3 +1,4 @@
+import { preparedQuery } from '@ordering/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors.js';
 import type { EventTypeRegistry } from './event-type-registry.js';
@@ -107,25 +108,29 @@ export class EventStore {
     const metadata = options.metadata ?? {};
 
     const append = async (tx: EntityManager): Promise<AppendResult> => {
-      const claimed: unknown[] =
+      const claimed =
         expectedVersion === 0
-          ? await tx.query(
+          ? await preparedQuery(
+              tx,
+              'event-store-create-stream',
               `INSERT INTO event_streams (stream_id, version) VALUES ($1, $2)
                ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
               [streamId, nextVersion],
             )
-          : await tx.query(
+          : await preparedQuery(
+              tx,
+              'event-store-advance-stream',
               `UPDATE event_streams SET version = $3, updated_at = clock_timestamp()
                WHERE stream_id = $1 AND version = $2 RETURNING stream_id`,
               [streamId, expectedVersion, nextVersion],
             );
-      // UPDATE ... RETURNING comes back from TypeORM as [rows, count].
-      const rows = expectedVersion === 0 ? claimed : (claimed[0] as unknown[]);
-      if (rows.length === 0) {
+      if (claimed.length === 0) {
         throw new ConcurrencyError(streamId, expectedVersion, await this.currentVersion(streamId));
       }
 
-      const inserted: EventRow[] = await tx.query(
+      const inserted = await preparedQuery<EventRow>(
+        tx,
+        'event-store-insert-events',
         `INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
          SELECT $1, e.position, e.type, e.schema_version, e.data, $6::jsonb
          FROM unnest($2::int[], $3::text[], $4::int[], $5::jsonb[])
@@ -157,7 +162,9 @@ export class EventStore {
     options: ReadStreamOptions = {},
     tx: EntityManager = this.manager,
   ): Promise<RecordedEvent[]> {
-    const rows: EventRow[] = await tx.query(
+    const rows = await preparedQuery<EventRow>(
+      tx,
+      'event-store-read-stream',
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
          AND ($4::timestamptz IS NULL OR recorded_at < $4::timestamptz + interval '1 ms')

@@ -1,3 +1,4 @@
+import { preparedQuery } from '@ordering/platform';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -20,7 +21,9 @@ export async function readSnapshot<State>(
   streamId: string,
   policy: SnapshotPolicy,
 ): Promise<Snapshot<State> | undefined> {
-  const rows: { version: number; shape_version: number; state: State }[] = await tx.query(
+  const rows = await preparedQuery<{ version: number; shape_version: number; state: State }>(
+    tx,
+    'event-store-read-snapshot',
     'SELECT version, shape_version, state FROM snapshots WHERE stream_id = $1',
     [streamId],
   );
@@ -39,7 +42,9 @@ export async function saveSnapshot<State>(
   policy: SnapshotPolicy,
   snapshot: Snapshot<State>,
 ): Promise<void> {
-  await tx.query(
+  await preparedQuery(
+    tx,
+    'event-store-save-snapshot',
     `INSERT INTO snapshots (stream_id, version, shape_version, state) VALUES ($1, $2, $3, $4)
      ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version,
        shape_version = excluded.shape_version, state = excluded.state, taken_at = clock_timestamp()

@@ -10,6 +10,7 @@ export * from './connection-url.js';
 export * from './database/bigint-as-number.js';
 export * from './deterministic-uuid.js';
 export * from './database/ensure-database.js';
+export * from './database/prepared-query.js';
 export * from './http/open-api.js';
 export * from './http/problem-details.filter.js';
 export * from './http/problem.exception.js';

@@ -1,3 +1,4 @@
+import { preparedQuery } from '@ordering/platform';
 import type { EntityManager } from 'typeorm';
 import type {
   RequestedLine,
@@ -12,7 +13,9 @@ import type {
  */
 export const reservations = {
   async lockOrder(tx: EntityManager, orderId: string): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reservation:${orderId}`]);
+    await preparedQuery(tx, 'reservation-lock', 'SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `reservation:${orderId}`,
+    ]);
   },
 
   async state(tx: EntityManager, orderId: string): Promise<ReservationState> {
@@ -20,7 +23,9 @@ export const reservations = {
       status: ReservationState['status'];
       lines: RequestedLine[];
       short_lines: ShortLine[];
-    }[] = await tx.query(
+    }[] = await preparedQuery(
+      tx,
+      'reservation-state',
       'SELECT status, lines, short_lines FROM reservations WHERE order_id = $1',
       [orderId],
     );
@@ -38,14 +43,18 @@ export const reservations = {
 
   /** Locks the rows in SKU order, so orders racing for the same products cannot deadlock. */
   async lockStock(tx: EntityManager, skus: string[]): Promise<StockLevel[]> {
-    return tx.query(
+    return preparedQuery<StockLevel>(
+      tx,
+      'reservation-lock-stock',
       'SELECT sku, available FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE',
       [skus],
     );
   },
 
   async hold(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'reservation-hold-stock',
       `UPDATE products p SET available = p.available - l.quantity, reserved = p.reserved + l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
       [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
@@ -54,7 +63,9 @@ export const reservations = {
   },
 
   async giveBack(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'reservation-give-back-stock',
       `UPDATE products p SET available = p.available + l.quantity, reserved = p.reserved - l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
       [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
@@ -69,7 +80,9 @@ export const reservations = {
     lines: RequestedLine[],
     shortLines: ShortLine[],
   ): Promise<void> {
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'reservation-record',
       `INSERT INTO reservations (order_id, status, lines, short_lines) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = now()`,
       [orderId, status, JSON.stringify(lines), JSON.stringify(shortLines)],

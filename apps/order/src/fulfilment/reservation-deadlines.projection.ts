@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
+import { preparedQuery } from '@ordering/platform';
 import type { EntityManager } from 'typeorm';
 import { ORDER_EVENT_TYPES, type OrderEvent } from '../ordering/domain/order.js';
 
@@ -30,16 +31,21 @@ export class ReservationDeadlines implements InlineProjection {
     const open = [...due].filter(([, at]) => at !== null) as [string, string][];
     const closed = [...due].filter(([, at]) => at === null).map(([orderId]) => orderId);
     if (open.length > 0) {
-      await tx.query(
+      await preparedQuery(
+        tx,
+        'reservation-deadlines-open',
         `INSERT INTO reservation_deadlines (order_id, due_at)
          SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
         [open.map(([orderId]) => orderId), open.map(([, at]) => at)],
       );
     }
     if (closed.length > 0) {
-      await tx.query('DELETE FROM reservation_deadlines WHERE order_id = ANY($1::uuid[])', [
-        closed,
-      ]);
+      await preparedQuery(
+        tx,
+        'reservation-deadlines-close',
+        'DELETE FROM reservation_deadlines WHERE order_id = ANY($1::uuid[])',
+        [closed],
+      );
     }
   }
 

@@ -6,6 +6,7 @@ import {
   retryQueueOf,
   type CloudEvent,
 } from '@ordering/contracts';
+import { preparedQuery } from '@ordering/platform';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -173,14 +174,18 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
 
     try {
       await this.options.dataSource.transaction(async (tx) => {
-        const seen: unknown[] = await tx.query(
+        const seen = await preparedQuery(
+          tx,
+          'inbox-seen',
           'SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2',
           [this.options.consumer, event.id],
         );
         if (seen.length > 0) throw new DuplicateDelivery();
         await this.invoke(handler, event, new EventContext([message, tx, event, attempt]));
         // After the effect, so the effect's append is the transaction's first write.
-        const inserted: unknown[] = await tx.query(
+        const inserted = await preparedQuery(
+          tx,
+          'inbox-record',
           `INSERT INTO inbox (consumer, message_id, message_type) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING message_id`,
           [this.options.consumer, event.id, event.type],

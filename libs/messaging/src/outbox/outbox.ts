@@ -1,4 +1,5 @@
 import type { CloudEvent } from '@ordering/contracts';
+import { preparedQuery } from '@ordering/platform';
 import type { EntityManager, QueryRunner } from 'typeorm';
 
 export interface OutboxMessage {
@@ -22,7 +23,9 @@ export async function addToOutbox(tx: EntityManager, messages: readonly OutboxMe
     );
   }
   tx.queryRunner.data[WROTE_TO_OUTBOX] = true;
-  await tx.query(
+  await preparedQuery(
+    tx,
+    'outbox-add',
     `INSERT INTO outbox (message_id, exchange, routing_key, aggregate_id, payload)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])`,
     [

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../database/prepared-query.js';
 
 /** Keys are honoured for at least this long after their first use. */
 export const IDEMPOTENCY_KEY_RETENTION_HOURS = 24;
@@ -40,7 +41,9 @@ export class IdempotencyKeys implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(callerId: string, key: string, hash: string): Promise<Claim> {
-    const claimed: unknown[] = await this.dataSource.query(
+    const claimed = await preparedQuery(
+      this.dataSource.manager,
+      'idempotency-claim',
       `INSERT INTO idempotency_keys (caller_id, key, request_hash, state, locked_until, expires_at)
        VALUES ($1, $2, $3, 'in-flight', now() + make_interval(secs => $4),
                now() + make_interval(hours => $5))
@@ -82,7 +85,9 @@ export class IdempotencyKeys implements OnModuleInit, OnApplicationShutdown {
   }
 
   async complete(callerId: string, key: string, response: StoredResponse): Promise<void> {
-    await this.dataSource.query(
+    await preparedQuery(
+      this.dataSource.manager,
+      'idempotency-complete',
       `UPDATE idempotency_keys
        SET state = 'done', response_status = $3, response_headers = $4, response_body = $5
        WHERE caller_id = $1 AND key = $2`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
+import { preparedQuery } from '@ordering/platform';
 import { In, type EntityManager } from 'typeorm';
 import {
   evolve,
@@ -83,7 +84,9 @@ export class OrderSummaryProjection implements InlineProjection {
     if (rows.size === 0) return;
     const summaries = [...rows.values()];
     // Redelivered history (a rebuild racing an append) must not move a row backwards.
-    await tx.query(
+    await preparedQuery(
+      tx,
+      'order-summaries-upsert',
       `INSERT INTO order_summaries (order_id, customer_id, status, items, total, currency, reason,
          short_lines, version, created_at, updated_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[],
