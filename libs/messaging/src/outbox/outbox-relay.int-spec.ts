@@ -142,6 +142,11 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
     await eventually(() => expect(receivedOf('aggregate-b')).toEqual([1, 2, 3]), {
       timeoutMs: 30_000,
     });
+    // An outage is not the messages' fault: none of them was marked failed or held back.
+    const failures = await database.dataSource.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE aggregate_id = 'aggregate-b' AND last_error IS NOT NULL`,
+    );
+    expect(failures).toEqual([{ n: 0 }]);
   });
 
   it('treats an unroutable message as an error: not marked sent, the reason recorded', async () => {

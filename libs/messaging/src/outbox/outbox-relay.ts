@@ -52,6 +52,8 @@ const NEXT_BATCH = `
 const BATCHES_IN_FLIGHT = 3;
 
 const LEADER_LOCK = "hashtext('ordering.outbox-relay')";
+const CONFIRM_TIMEOUT_MS = 10_000;
+const CHANNEL_LOST = 'channel lost';
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 const MAX_BACKOFF_SECONDS = 60;
 
@@ -71,6 +73,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly channel: ChannelWrapper;
   private readonly returned = new Map<string, string>();
+  private confirmChannel?: ConfirmChannel;
+  private stop!: () => void;
+  private readonly stopping = new Promise<void>((resolve) => (this.stop = resolve));
   private client?: pg.Client;
   private running = false;
   private leader = false;
@@ -99,6 +104,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       name: 'outbox-relay',
       confirm: true,
       setup: async (channel: ConfirmChannel) => {
+        // Published on directly: the wrapper's queue, promise and timer per message cost the
+        // relay more than the publishing itself. The wrapper still reconnects and re-runs this.
+        this.confirmChannel = channel;
+        channel.on('close', () => {
+          if (this.confirmChannel === channel) this.confirmChannel = undefined;
+        });
         channel.on('return', (message: ConsumeMessage) =>
           this.returned.set(
             String(message.properties.messageId),
@@ -129,6 +140,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       subscribers.splice(subscribers.indexOf(this.commitListener), 1);
     }
     this.running = false;
+    this.stop();
     this.wake?.();
     await this.loop;
     await this.channel.close();
@@ -226,6 +238,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         const oldest = inFlight.shift();
         if (!oldest) break;
         relayed += await oldest.outcome;
+        // The channel dropped: what is left goes out once it is back; until then, idle.
+        if (!this.confirmChannel) break;
         // Caught up: drain what is in flight, then let the caller idle until there is more.
         if (caughtUp && inFlight.length === 0) break;
       }
@@ -239,18 +253,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Publishes one batch and records the outcome of each message; resolves to how many went out. */
   private async publish(rows: OutboxRow[]): Promise<number> {
-    const outcomes = await Promise.allSettled(
-      rows.map((row) =>
-        this.channel.publish(row.exchange, row.routing_key, Buffer.from(row.body), {
-          ...publishOptions(row.message_id, row.routing_key, {
-            correlationid: row.correlationid ?? undefined,
-            time: row.time ?? undefined,
-          }),
-          mandatory: true,
-          timeout: 10_000,
-        }),
-      ),
-    );
+    const outcomes = await this.publishAndConfirm(rows);
     const session = this.session();
     const sent: string[] = [];
     const failed: { id: string; error: string; attempts: number }[] = [];
@@ -258,13 +261,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const outcome = outcomes[index];
       const returned = this.returned.get(row.message_id);
       this.returned.delete(row.message_id);
-      if (outcome.status === 'fulfilled' && returned === undefined) sent.push(row.id);
-      else {
-        const error =
-          returned ??
-          `not confirmed: ${(outcome as PromiseRejectedResult).reason?.message ?? outcome}`;
-        failed.push({ id: row.id, error, attempts: row.attempts + 1 });
-      }
+      if (outcome === CHANNEL_LOST) return;
+      if (outcome === null && returned === undefined) sent.push(row.id);
+      else failed.push({ id: row.id, error: returned ?? outcome!, attempts: row.attempts + 1 });
     });
 
     if (sent.length > 0) {
@@ -292,6 +291,58 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       );
     }
     return sent.length;
+  }
+
+  /**
+   * Each row's outcome: null when confirmed, the reason when nacked or not confirmed in time, or
+   * CHANNEL_LOST when the connection dropped first: not the message's fault, so it stays unsent
+   * and goes out as soon as the channel is back, with no backoff.
+   */
+  private async publishAndConfirm(rows: OutboxRow[]): Promise<(string | null)[]> {
+    // While the broker is away there is nothing to do but wait for it (or for shutdown).
+    await Promise.race([this.channel.waitForConnect(), this.stopping]);
+    const channel = this.confirmChannel;
+    if (!channel) return rows.map(() => CHANNEL_LOST);
+    return new Promise((resolve) => {
+      const outcomes: (string | null | undefined)[] = new Array(rows.length);
+      let pending = rows.length;
+      const settle = (index: number, outcome: string | null) => {
+        if (outcomes[index] !== undefined) return;
+        outcomes[index] = outcome;
+        if (--pending === 0) {
+          clearTimeout(timer);
+          resolve(outcomes as (string | null)[]);
+        }
+      };
+      const timer = setTimeout(() => {
+        rows.forEach((_, index) => settle(index, `not confirmed within ${CONFIRM_TIMEOUT_MS} ms`));
+      }, CONFIRM_TIMEOUT_MS);
+      rows.forEach((row, index) => {
+        try {
+          channel.publish(
+            row.exchange,
+            row.routing_key,
+            Buffer.from(row.body),
+            {
+              ...publishOptions(row.message_id, row.routing_key, {
+                correlationid: row.correlationid ?? undefined,
+                time: row.time ?? undefined,
+              }),
+              mandatory: true,
+            },
+            (error) => {
+              if (error === null || error === undefined) return settle(index, null);
+              // amqplib fails what is unconfirmed with "channel closed" when the channel goes.
+              const lost = error.message === 'channel closed' || this.confirmChannel !== channel;
+              settle(index, lost ? CHANNEL_LOST : `not confirmed: ${error.message}`);
+            },
+          );
+        } catch {
+          // Closed under us (publish throws on a closed channel).
+          settle(index, CHANNEL_LOST);
+        }
+      });
+    });
   }
 
   private async cleanUpNowAndThen(): Promise<void> {
