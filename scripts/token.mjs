@@ -1,7 +1,7 @@
 // Prints a bearer token for calling the services by hand, signed (HS256) with the JWT_SECRET
 // they use. Only the token goes to stdout, so it can be captured:
 //   TOKEN=$(npm run --silent token -- customer-1)
-import { createHmac } from 'node:crypto';
+import { DEV_JWT_SECRET, signToken } from './sign-token.mjs';
 
 const USAGE = `Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]
 
@@ -47,17 +47,11 @@ function parse(args) {
   return options;
 }
 
-const base64url = (value) => Buffer.from(value).toString('base64url');
-
 const { customerId, admin, ttl } = parse(process.argv.slice(2));
-const secret = process.env.JWT_SECRET || 'dev-only-secret-change-me';
-const now = Math.floor(Date.now() / 1000);
-const claims = {
-  sub: customerId,
-  ...(admin ? { roles: ['admin'] } : {}),
-  iat: now,
-  exp: now + ttl,
-};
-const unsigned = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}`;
-const signature = createHmac('sha256', secret).update(unsigned).digest('base64url');
-console.log(`${unsigned}.${signature}`);
+console.log(
+  signToken(customerId, {
+    admin,
+    ttlSeconds: ttl,
+    secret: process.env.JWT_SECRET || DEV_JWT_SECRET,
+  }),
+);

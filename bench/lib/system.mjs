@@ -4,32 +4,22 @@
 // Ctrl-C, like the e2e tests' OrderingSystem (libs/testing/src/system.ts), which bench cannot
 // import (TypeScript).
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { signToken } from '../../scripts/sign-token.mjs';
 import { createDatabase, createVhost, onCleanup, ROOT } from './env.mjs';
 import { sleep } from './stats.mjs';
 
 export const SERVICES = ['order', 'inventory', 'notification'];
-const DEV_JWT_SECRET = 'dev-only-secret-change-me';
 const OUTPUT_KEPT = 20_000;
 
 export const entryPoint = (service) =>
   join(ROOT, `dist/apps/${service}/apps/${service}/src/main.js`);
 
-/** A HS256 bearer token as `npm run token` prints it (`sub` is the customer id). */
-export function tokenFor(subject, { admin = false, expiresInSeconds = 6 * 3600 } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
-    sub: subject,
-    roles: admin ? ['admin'] : [],
-    iat: now,
-    exp: now + expiresInSeconds,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', DEV_JWT_SECRET).update(unsigned).digest('base64url')}`;
-}
+/** A bearer token as `npm run token` prints it (`sub` is the customer id), valid 6 hours. */
+export const tokenFor = (subject, { admin = false } = {}) =>
+  signToken(subject, { admin, ttlSeconds: 6 * 3600 });
 
 async function freePort() {
   const server = net.createServer();
