@@ -9,7 +9,14 @@ const USAGE = `Usage:
   npm run dlq -- purge <queue> [--yes]             delete every dead letter (asks first)
 Queues: inventory.order.events, order.inventory.events, notification.order.events`;
 
-const FAILURE_HEADERS = ['x-attempt', 'x-death-reason', 'x-last-error', 'x-attempts', 'x-death'];
+const FAILURE_HEADERS = [
+  'x-attempt',
+  'x-death-reason',
+  'x-last-error',
+  'x-attempts',
+  'x-death',
+  'x-publish-id',
+];
 
 const [command, target, ...rest] = process.argv.slice(2);
 const option = (name) => {

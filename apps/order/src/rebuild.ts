@@ -12,7 +12,7 @@ const app = await NestFactory.createApplicationContext(OrderModule, {
 });
 try {
   const store = app.get(EventStore, { strict: false });
-  const rebuildable = store.projections.filter((projection) => projection.reset);
+  const rebuildable = store.projections.filter((projection) => projection.tables?.length);
   const known = rebuildable.map((projection) => projection.name);
   const projection = rebuildable.find((candidate) => candidate.name === name);
   if (!projection) {

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Sql } from '@ordering/platform';
 import { ConcurrencyError } from './errors.js';
 import type { AppendOptions, EventStore } from './event-store.js';
 import type { NewEvent, RecordedEvent } from './events.js';
@@ -47,16 +47,16 @@ export async function aggregateStream<Event extends NewEvent, State>(
   store: EventStore,
   streamId: string,
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
-  options: AggregateOptions & { tx?: EntityManager } = {},
+  options: AggregateOptions & { sql?: Sql } = {},
 ): Promise<{ state: State; version: number }> {
-  const tx = options.tx ?? store.manager;
+  const sql = options.sql ?? store.sql;
   const snapshot = options.snapshots
-    ? await readSnapshot<State>(tx, streamId, options.snapshots)
+    ? await readSnapshot<State>(sql, streamId, options.snapshots)
     : undefined;
   const events = await store.readStream(
     streamId,
     { fromVersion: (snapshot?.version ?? 0) + 1 },
-    tx,
+    sql,
   );
   let state = snapshot?.state ?? decider.initialState;
   for (const event of events) state = decider.evolve(state, event as unknown as Event);
@@ -98,7 +98,7 @@ async function decideAndAppend<Command, Event extends NewEvent, State>(
 ): Promise<Handled<State>> {
   const { state, version } = unread
     ? { state: decider.initialState, version: 0 }
-    : await aggregateStream(store, streamId, decider, options);
+    : await aggregateStream(store, streamId, decider, { ...options, sql: options.tx });
   if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
     throw new ConcurrencyError(streamId, options.expectedVersion, version);
   }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase } from '@ordering/testing';
+import type { Transaction } from '@ordering/platform';
+import { ConnectionFaults, createTestDatabase } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { aggregateStream, handleCommand, type Decider } from './deciding.js';
 import { ConcurrencyError, UnknownEventTypeError } from './errors.js';
 import { EventStore, START_OF_LOG, type InlineProjection } from './event-store.js';
@@ -41,24 +42,26 @@ const newStream = () => `counter-${randomUUID()}`;
 class TotalsProjection implements InlineProjection {
   readonly name = 'totals';
   readonly eventTypes = ['Added'];
+  readonly tables = ['totals'];
   failNext = false;
 
-  async project(events: readonly RecordedEvent[], tx: EntityManager) {
+  async project(events: readonly RecordedEvent[], tx: Transaction) {
     if (this.failNext) {
       this.failNext = false;
       throw new Error('projection failed');
     }
+    const sums = new Map<string, number>();
     for (const event of events) {
-      await tx.query(
-        `INSERT INTO totals (stream_id, total) VALUES ($1, $2)
-         ON CONFLICT (stream_id) DO UPDATE SET total = totals.total + excluded.total`,
-        [event.streamId, (event.data as Added['data']).amount],
+      sums.set(
+        event.streamId,
+        (sums.get(event.streamId) ?? 0) + (event.data as Added['data']).amount,
       );
     }
-  }
-
-  async reset(tx: EntityManager) {
-    await tx.query('TRUNCATE totals');
+    await tx.query(
+      `INSERT INTO totals (stream_id, total) SELECT * FROM unnest($1::text[], $2::int[])
+       ON CONFLICT (stream_id) DO UPDATE SET total = totals.total + excluded.total`,
+      [[...sums.keys()], [...sums.values()]],
+    );
   }
 }
 
@@ -72,7 +75,7 @@ describe('EventStore on PostgreSQL', () => {
     database = await createTestDatabase('event_store', [CreateEventStore1764300000000]);
     dataSource = database.dataSource;
     await dataSource.query('CREATE TABLE totals (stream_id text PRIMARY KEY, total int NOT NULL)');
-    store = new EventStore(dataSource, registry, [totals]);
+    store = new EventStore(database.database, registry, [totals]);
   });
 
   afterAll(async () => {
@@ -360,6 +363,67 @@ describe('EventStore on PostgreSQL', () => {
     });
   });
 
+  describe('a connection lost at any statement of a unit of work', () => {
+    let faults: ConnectionFaults;
+    beforeAll(async () => {
+      faults = await new ConnectionFaults(database.database).start();
+    });
+    afterAll(() => faults.stop());
+
+    const stateOf = async (stream: string) => ({
+      version: await store.currentVersion(stream),
+      events: (await store.readStream(stream)).map((e) => e.data),
+      totals: await dataSource.query('SELECT total FROM totals WHERE stream_id = $1', [stream]),
+    });
+
+    it('leaves an append all committed or not at all, and its retry commits it once', async () => {
+      const label = /^append to counter-/;
+      const statements = await faults.statementsOf({ label }, () =>
+        store.appendToStream(newStream(), 0, [added(1), added(2)]),
+      );
+      expect(statements[0]).toBe('BEGIN');
+      expect(statements.at(-1)).toBe('COMMIT');
+
+      for (const [index, text] of statements.entries()) {
+        const stream = newStream();
+        const broken = faults.breakBefore({ label, index });
+        await expect(store.appendToStream(stream, 0, [added(1), added(2)])).rejects.toMatchObject({
+          name: 'ConnectionLostError',
+        });
+        expect(await broken).toBe(text);
+        expect(await stateOf(stream)).toEqual({ version: 0, events: [], totals: [] });
+
+        await store.appendToStream(stream, 0, [added(1), added(2)]);
+        expect(await stateOf(stream)).toEqual({
+          version: 2,
+          events: [{ amount: 1 }, { amount: 2 }],
+          totals: [{ total: 3 }],
+        });
+      }
+    });
+
+    it('leaves a rebuild all done or not at all, and its retry rebuilds the same rows', async () => {
+      await store.appendToStream(newStream(), 0, [added(5), added(6)]);
+      const rows = () => dataSource.query('SELECT * FROM totals ORDER BY stream_id');
+      const before = await rows();
+      const label = 'rebuild totals';
+      const statements = await faults.statementsOf({ label }, () => store.rebuild(totals));
+      expect(statements.slice(1, 3)).toEqual([
+        'LOCK TABLE "totals" IN ACCESS EXCLUSIVE MODE',
+        'TRUNCATE "totals"',
+      ]);
+
+      for (const [index, text] of statements.entries()) {
+        const broken = faults.breakBefore({ label, index });
+        await expect(store.rebuild(totals)).rejects.toMatchObject({ name: 'ConnectionLostError' });
+        expect(await broken).toBe(text);
+        expect(await rows()).toEqual(before);
+        await store.rebuild(totals);
+        expect(await rows()).toEqual(before);
+      }
+    });
+  });
+
   describe('inline projections', () => {
     it('update the read model in the append transaction: a failed projection stores no event', async () => {
       const stream = newStream();
@@ -373,6 +437,33 @@ describe('EventStore on PostgreSQL', () => {
       expect(
         await dataSource.query('SELECT total FROM totals WHERE stream_id = $1', [stream]),
       ).toEqual([{ total: 5 }]);
+    });
+
+    it('a rebuild misses no append that was committing while it waited for its lock', async () => {
+      const stream = newStream();
+      // An append that has written to the projection's table and holds its transaction open.
+      let commitAppend!: () => void;
+      const appendHeldOpen = new Promise<void>((resolve) => (commitAppend = resolve));
+      let appendWritten!: () => void;
+      const appendHasWritten = new Promise<void>((resolve) => (appendWritten = resolve));
+      const append = store.appendToStream(stream, 0, [added(11)], {
+        inTransaction: async () => {
+          appendWritten();
+          await appendHeldOpen;
+        },
+      });
+      await appendHasWritten;
+
+      const rebuilt = store.rebuild(totals);
+      // The rebuild is waiting for the append's lock on the table, then the append commits.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      commitAppend();
+      await append;
+      await rebuilt;
+
+      expect(
+        await dataSource.query('SELECT total FROM totals WHERE stream_id = $1', [stream]),
+      ).toEqual([{ total: 11 }]);
     });
 
     it('can be rebuilt from the log to the same rows', async () => {

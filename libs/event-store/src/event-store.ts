@@ -1,5 +1,4 @@
-import { preparedQuery } from '@ordering/platform';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Database, Sql, Transaction } from '@ordering/platform';
 import { ConcurrencyError } from './errors.js';
 import type { EventTypeRegistry } from './event-type-registry.js';
 import type { EventMetadata, NewEvent, RecordedEvent } from './events.js';
@@ -12,12 +11,12 @@ export interface InlineProjection {
   readonly name: string;
   readonly eventTypes: readonly string[];
   /** Applies events (of several streams when rebuilding), in log order. */
-  project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void>;
+  project(events: readonly RecordedEvent[], tx: Transaction): Promise<void>;
   /**
-   * Deletes everything the projection built, before a rebuild. A projection without it (one that
-   * sends messages, say) has effects that must not be repeated, and cannot be rebuilt.
+   * The tables it builds, emptied before a rebuild. A projection without them (one that sends
+   * messages, say) has effects that must not be repeated, and cannot be rebuilt.
    */
-  reset?(tx: EntityManager): Promise<void>;
+  readonly tables?: readonly string[];
 }
 
 /** Where a reader of the whole log has got to: log order is (transaction id, global position). */
@@ -34,9 +33,9 @@ export interface AppendOptions {
    * Append inside this transaction (a message consumer's, with its inbox row) instead of a new
    * one. Its first write must be this append, so transaction ids keep each stream in order.
    */
-  tx?: EntityManager;
+  tx?: Transaction;
   /** More work for the same transaction, after the events and the inline projections. */
-  inTransaction?: (tx: EntityManager, recorded: readonly RecordedEvent[]) => Promise<void>;
+  inTransaction?: (tx: Transaction, recorded: readonly RecordedEvent[]) => Promise<void>;
 }
 
 export interface AppendResult {
@@ -77,7 +76,7 @@ export class EventStore {
   private readonly projectionsByType = new Map<string, InlineProjection[]>();
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: Database,
     readonly registry: EventTypeRegistry,
     readonly projections: readonly InlineProjection[] = [],
   ) {
@@ -107,30 +106,28 @@ export class EventStore {
     const nextVersion = expectedVersion + events.length;
     const metadata = options.metadata ?? {};
 
-    const append = async (tx: EntityManager): Promise<AppendResult> => {
+    const append = async (tx: Transaction): Promise<AppendResult> => {
       const claimed =
         expectedVersion === 0
-          ? await preparedQuery(
-              tx,
-              'event-store-create-stream',
+          ? await tx.query(
               `INSERT INTO event_streams (stream_id, version) VALUES ($1, $2)
                ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
               [streamId, nextVersion],
             )
-          : await preparedQuery(
-              tx,
-              'event-store-advance-stream',
+          : await tx.query(
               `UPDATE event_streams SET version = $3, updated_at = clock_timestamp()
                WHERE stream_id = $1 AND version = $2 RETURNING stream_id`,
               [streamId, expectedVersion, nextVersion],
             );
       if (claimed.length === 0) {
-        throw new ConcurrencyError(streamId, expectedVersion, await this.currentVersion(streamId));
+        throw new ConcurrencyError(
+          streamId,
+          expectedVersion,
+          await this.currentVersion(streamId, tx),
+        );
       }
 
-      const inserted = await preparedQuery<EventRow>(
-        tx,
-        'event-store-insert-events',
+      const inserted = await tx.query<EventRow>(
         `INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
          SELECT $1, e.position, e.type, e.schema_version, e.data, $6::jsonb
          FROM unnest($2::int[], $3::text[], $4::int[], $5::jsonb[])
@@ -153,18 +150,18 @@ export class EventStore {
       await options.inTransaction?.(tx, recorded);
       return { nextExpectedVersion: nextVersion, events: recorded };
     };
-    return options.tx ? append(options.tx) : this.dataSource.transaction(append);
+    return options.tx
+      ? append(options.tx)
+      : this.database.transaction(append, { label: `append to ${streamId}` });
   }
 
   /** The stream's events in order, upcast to today's shapes; empty if the stream does not exist. */
   async readStream(
     streamId: string,
     options: ReadStreamOptions = {},
-    tx: EntityManager = this.manager,
+    sql: Sql = this.database,
   ): Promise<RecordedEvent[]> {
-    const rows = await preparedQuery<EventRow>(
-      tx,
-      'event-store-read-stream',
+    const rows = await sql.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
          AND ($4::timestamptz IS NULL OR recorded_at < $4::timestamptz + interval '1 ms')
@@ -192,7 +189,7 @@ export class EventStore {
     from: LogPosition = START_OF_LOG,
     limit = 1000,
   ): Promise<{ events: RecordedEvent[]; position: LogPosition }> {
-    const rows: EventRow[] = await this.dataSource.query(
+    const rows = await this.database.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -211,44 +208,51 @@ export class EventStore {
   }
 
   /**
-   * Rebuilds a projection from the whole log in one transaction. The projection's `reset` locks
-   * its tables before anything is read, so appends that commit meanwhile wait and then apply
-   * their events on top of the rebuilt rows: nothing is missed or applied twice.
+   * Rebuilds a projection from the whole log in one transaction. Its tables are locked before
+   * anything is read: a REPEATABLE READ transaction takes its snapshot at its first read, so every
+   * append that committed before the lock was granted is in it, and every append still running
+   * waits at its first write to those tables and then applies its events on top of the rebuilt
+   * rows. Nothing is missed or applied twice.
    */
   async rebuild(projection: InlineProjection, batchSize = 5000): Promise<number> {
-    const reset = projection.reset?.bind(projection);
-    if (!reset) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
-    return this.dataSource.transaction('REPEATABLE READ', async (tx) => {
-      await reset(tx);
-      let from = START_OF_LOG;
-      let count = 0;
-      for (;;) {
-        // This transaction's snapshot is the cut: every event in it, in log order.
-        const rows: EventRow[] = await tx.query(
-          `SELECT ${EVENT_COLUMNS} FROM events
-           WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-             AND type = ANY($3::text[])
-           ORDER BY transaction_id, global_position
-           LIMIT $4`,
-          [
-            from.transactionId.toString(),
-            from.globalPosition.toString(),
-            projection.eventTypes,
-            batchSize,
-          ],
-        );
-        if (rows.length === 0) return count;
-        const events = rows.map((row) => this.upcast(row));
-        await projection.project(events, tx);
-        count += events.length;
-        const last = events.at(-1)!;
-        from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      }
-    });
+    const tables = projection.tables;
+    if (!tables?.length) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
+    const list = tables.map((table) => `"${table.replaceAll('"', '""')}"`).join(', ');
+    return this.database.transaction(
+      async (tx) => {
+        await tx.query(`LOCK TABLE ${list} IN ACCESS EXCLUSIVE MODE`);
+        await tx.query(`TRUNCATE ${list}`);
+        let from = START_OF_LOG;
+        let count = 0;
+        for (;;) {
+          // This transaction's snapshot is the cut: every event in it, in log order.
+          const rows = await tx.query<EventRow>(
+            `SELECT ${EVENT_COLUMNS} FROM events
+             WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+               AND type = ANY($3::text[])
+             ORDER BY transaction_id, global_position
+             LIMIT $4`,
+            [
+              from.transactionId.toString(),
+              from.globalPosition.toString(),
+              projection.eventTypes,
+              batchSize,
+            ],
+          );
+          if (rows.length === 0) return count;
+          const events = rows.map((row) => this.upcast(row));
+          await projection.project(events, tx);
+          count += events.length;
+          const last = events.at(-1)!;
+          from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+        }
+      },
+      { isolation: 'REPEATABLE READ', label: `rebuild ${projection.name}` },
+    );
   }
 
-  async currentVersion(streamId: string, tx: EntityManager = this.manager) {
-    const rows: { version: number }[] = await tx.query(
+  async currentVersion(streamId: string, sql: Sql = this.database): Promise<number> {
+    const rows = await sql.query<{ version: number }>(
       'SELECT version FROM event_streams WHERE stream_id = $1',
       [streamId],
     );
@@ -256,7 +260,7 @@ export class EventStore {
   }
 
   /** Runs inside a transaction the caller owns (the append's, or a rebuild's). */
-  async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
+  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
     const touched = new Set<InlineProjection>();
     for (const event of events) {
       for (const projection of this.projectionsByType.get(event.type) ?? [])
@@ -268,8 +272,9 @@ export class EventStore {
     }
   }
 
-  get manager(): EntityManager {
-    return this.dataSource.manager;
+  /** Where reads outside any transaction go. */
+  get sql(): Sql {
+    return this.database;
   }
 
   private upcast(row: EventRow): RecordedEvent {

@@ -1,5 +1,4 @@
-import { preparedQuery } from '@ordering/platform';
-import type { EntityManager } from 'typeorm';
+import type { Sql, Transaction } from '@ordering/platform';
 
 /**
  * When to snapshot a stream's state, and the shape of that state. Bump `shapeVersion` whenever
@@ -17,13 +16,11 @@ export interface Snapshot<State> {
 
 /** The stream's latest snapshot, if it has one of the current shape. */
 export async function readSnapshot<State>(
-  tx: EntityManager,
+  sql: Sql,
   streamId: string,
   policy: SnapshotPolicy,
 ): Promise<Snapshot<State> | undefined> {
-  const rows = await preparedQuery<{ version: number; shape_version: number; state: State }>(
-    tx,
-    'event-store-read-snapshot',
+  const rows = await sql.query<{ version: number; shape_version: number; state: State }>(
     'SELECT version, shape_version, state FROM snapshots WHERE stream_id = $1',
     [streamId],
   );
@@ -37,14 +34,12 @@ export function snapshotIsDue(policy: SnapshotPolicy, fromVersion: number, toVer
 }
 
 export async function saveSnapshot<State>(
-  tx: EntityManager,
+  tx: Transaction,
   streamId: string,
   policy: SnapshotPolicy,
   snapshot: Snapshot<State>,
 ): Promise<void> {
-  await preparedQuery(
-    tx,
-    'event-store-save-snapshot',
+  await tx.query(
     `INSERT INTO snapshots (stream_id, version, shape_version, state) VALUES ($1, $2, $3, $4)
      ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version,
        shape_version = excluded.shape_version, state = excluded.state, taken_at = clock_timestamp()

@@ -1,8 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { validateEvent } from '@ordering/contracts';
-import type { ServiceEnvironment } from '@ordering/platform';
-import { DataSource } from 'typeorm';
+import { BrokerConnection, Database, type ServiceEnvironment } from '@ordering/platform';
 import { RabbitMqConsumer, type ConsumedQueue } from './consuming/rabbitmq-consumer.js';
 import { MessagingModule } from './messaging.module.js';
 
@@ -21,15 +20,17 @@ export function producingModule() {
 }
 
 /**
- * Connects the service's `@EventPattern` handlers to its queue. Hybrid with the HTTP app and
- * sharing its configuration, so request-scoped logging reaches message handlers too.
+ * Connects the service's `@EventPattern` handlers to its queue, on a channel of the service's
+ * one broker connection. Hybrid with the HTTP app and sharing its configuration, so
+ * request-scoped logging reaches message handlers too.
  */
 export function connectConsumer(app: INestApplication, consumer: string, queue: ConsumedQueue) {
   const config = app.get<Config>(ConfigService);
   app.connectMicroservice(
     {
       strategy: new RabbitMqConsumer({
-        url: config.get('RABBITMQ_URL', { infer: true }),
+        broker: app.get(BrokerConnection),
+        database: app.get(Database),
         consumer,
         queue,
         prefetch: config.get('RABBITMQ_PREFETCH', { infer: true }),
@@ -39,7 +40,6 @@ export function connectConsumer(app: INestApplication, consumer: string, queue: 
           maxDelayMs: config.get('RETRY_MAX_DELAY_MS', { infer: true }),
         },
         inboxRetentionDays: config.get('INBOX_RETENTION_DAYS', { infer: true }),
-        dataSource: app.get(DataSource),
         validate: validateEvent,
       }),
     },

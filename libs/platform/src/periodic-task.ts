@@ -18,12 +18,16 @@ export class PeriodicTask {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.work()
-        .then(() => undefined)
-        .catch((error: Error) => this.logger.warn(`${this.name} failed: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    }, this.everyMs);
+    this.timer = setInterval(() => void this.runNow(), this.everyMs);
+  }
+
+  /** Runs it now, unless a run is in progress; resolves when that run ends. */
+  runNow(): Promise<void> {
+    this.running ??= this.work()
+      .then(() => undefined)
+      .catch((error: Error) => this.logger.warn(`${this.name} failed: ${error.message}`))
+      .finally(() => (this.running = undefined));
+    return this.running;
   }
 
   async stop(): Promise<void> {

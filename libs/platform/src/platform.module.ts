@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { BrokerModule } from './broker/broker.module.js';
 import { Clock } from './clock.js';
 import { environmentValidator, type ServiceEnvironment } from './config/environment.js';
+import { DatabaseModule } from './database/database.module.js';
 import { postgresOptions } from './database/postgres-options.js';
 import { HealthModule } from './health/health.module.js';
 import { loggingModule } from './logging/logging.module.js';
@@ -12,8 +13,8 @@ import type { ServiceDefinition } from './service-definition.js';
 
 /**
  * The plumbing every service shares: validated configuration, structured logs, its own
- * database (migrated on start), its broker connection, bearer-token authentication of every
- * HTTP route and `GET /health`.
+ * database (migrated on start) and the one way to run SQL on it, its broker connection,
+ * bearer-token authentication of every HTTP route and `GET /health`.
  */
 @Module({})
 export class PlatformModule {
@@ -39,6 +40,7 @@ export class PlatformModule {
               applicationName: service.name,
             }),
         }),
+        DatabaseModule,
         BrokerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({

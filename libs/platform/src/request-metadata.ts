@@ -1,17 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
 import type { Request } from 'express';
+import type { Observable } from 'rxjs';
+import { ProblemException } from './http/problem.exception.js';
+
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const CORRELATION_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** A W3C `traceparent` we can pass on (version 00's shape; all-zero ids are invalid). */
+export function isValidTraceparent(value: string): boolean {
+  return TRACEPARENT.test(value);
+}
+
+/**
+ * Headers a client sends that end up in our events are data, not trust: checked before any
+ * handler reads them. An invalid `traceparent` is dropped, as W3C Trace Context asks (the trace
+ * starts here instead), together with its `tracestate`; an `X-Correlation-Id` that is empty, too
+ * long or not visible ASCII is refused with 400, naming the header. (`X-Request-Id` is checked
+ * where the request id is made: an unacceptable one is replaced.)
+ */
+@Injectable()
+export class PropagatedHeadersInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const { headers } = context.switchToHttp().getRequest<Request>();
+    const traceparent = headers.traceparent;
+    if (
+      traceparent !== undefined &&
+      !(typeof traceparent === 'string' && isValidTraceparent(traceparent))
+    ) {
+      delete headers.traceparent;
+      delete headers.tracestate;
+    }
+    const correlationId = headers['x-correlation-id'];
+    if (
+      correlationId !== undefined &&
+      !(typeof correlationId === 'string' && CORRELATION_ID.test(correlationId))
+    ) {
+      throw new ProblemException(400, {
+        type: 'invalid-correlation-id',
+        title: 'Invalid X-Correlation-Id header',
+        detail: 'An X-Correlation-Id is 1 to 128 visible ASCII characters, given once.',
+        errors: [
+          { field: 'X-Correlation-Id', message: 'must be 1 to 128 visible ASCII characters' },
+        ],
+      });
+    }
+    return next.handle();
+  }
+}
 
 /**
  * What an event caused by this HTTP request records about its cause: the request id (pino's
  * `reqId`) is the causation, a caller-supplied `X-Correlation-Id` (or the request id) ties the
- * whole flow together, and `traceparent` links it to distributed traces.
+ * whole flow together, and `traceparent` links it to distributed traces. The headers were
+ * checked by PropagatedHeadersInterceptor; they are checked again here, so that nothing
+ * unchecked can reach an event even from a route set up without it.
  */
 export function requestMetadata(request: Request, caller: { id: string }) {
-  const requestId = String(request.id ?? '');
+  const requestId = String(request.id ?? '') || randomUUID();
   const traceparent = request.header('traceparent');
+  const correlationId = request.header('x-correlation-id');
   return {
-    correlationId: request.header('x-correlation-id') ?? requestId,
+    correlationId:
+      correlationId !== undefined && CORRELATION_ID.test(correlationId) ? correlationId : requestId,
     causationId: requestId,
     userId: caller.id,
-    ...(traceparent ? { traceparent } : {}),
+    ...(traceparent !== undefined && isValidTraceparent(traceparent) ? { traceparent } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Database, poolSettings } from '@ordering/platform';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -26,15 +27,25 @@ export async function dropDatabase(name: string): Promise<void> {
   }
 }
 
+export interface TestDatabase {
+  /** TypeORM's, for the tests' own reads and fixtures. */
+  dataSource: DataSource;
+  /** The code under test's way to the database, on the same pool. */
+  database: Database;
+  name: string;
+  url: string;
+  drop: () => Promise<void>;
+}
+
 /**
- * A fresh database of its own for one test suite, migrated with `migrations`. Call `drop()` in
- * `afterAll`.
+ * A fresh database of its own for one test suite, migrated with `migrations`, with the pool
+ * settings the services use. Call `drop()` in `afterAll`.
  */
 export async function createTestDatabase(
   prefix: string,
   migrations: Function[],
   entities: Function[] = [],
-): Promise<{ dataSource: DataSource; name: string; url: string; drop: () => Promise<void> }> {
+): Promise<TestDatabase> {
   const name = uniqueDatabaseName(prefix);
   const admin = new pg.Client({ connectionString: databaseUrl('postgres') });
   await admin.connect();
@@ -49,12 +60,13 @@ export async function createTestDatabase(
     url,
     migrations,
     entities,
-    extra: { max: 20 },
+    extra: poolSettings(url, `test ${prefix}`, 20),
   });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   return {
     dataSource,
+    database: new Database(dataSource),
     name,
     url,
     drop: async () => {

@@ -6,3 +6,4 @@ export * from './decider-specification.js';
 export * from './http-client.js';
 export * from './vhosts.js';
 export * from './system.js';
+export * from './connection-faults.js';

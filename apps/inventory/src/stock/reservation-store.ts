@@ -1,5 +1,4 @@
-import { preparedQuery } from '@ordering/platform';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@ordering/platform';
 import type {
   RequestedLine,
   ReservationState,
@@ -12,23 +11,16 @@ import type {
  * the order's lock first, so one order's messages are applied one at a time.
  */
 export const reservations = {
-  async lockOrder(tx: EntityManager, orderId: string): Promise<void> {
-    await preparedQuery(tx, 'reservation-lock', 'SELECT pg_advisory_xact_lock(hashtext($1))', [
-      `reservation:${orderId}`,
-    ]);
+  async lockOrder(tx: Transaction, orderId: string): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reservation:${orderId}`]);
   },
 
-  async state(tx: EntityManager, orderId: string): Promise<ReservationState> {
-    const [row]: {
+  async state(tx: Transaction, orderId: string): Promise<ReservationState> {
+    const [row] = await tx.query<{
       status: ReservationState['status'];
       lines: RequestedLine[];
       short_lines: ShortLine[];
-    }[] = await preparedQuery(
-      tx,
-      'reservation-state',
-      'SELECT status, lines, short_lines FROM reservations WHERE order_id = $1',
-      [orderId],
-    );
+    }>('SELECT status, lines, short_lines FROM reservations WHERE order_id = $1', [orderId]);
     if (!row) return { status: 'NONE' };
     switch (row.status) {
       case 'RESERVED':
@@ -42,19 +34,15 @@ export const reservations = {
   },
 
   /** Locks the rows in SKU order, so orders racing for the same products cannot deadlock. */
-  async lockStock(tx: EntityManager, skus: string[]): Promise<StockLevel[]> {
-    return preparedQuery<StockLevel>(
-      tx,
-      'reservation-lock-stock',
+  async lockStock(tx: Transaction, skus: string[]): Promise<StockLevel[]> {
+    return tx.query<StockLevel>(
       'SELECT sku, available FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE',
       [skus],
     );
   },
 
-  async hold(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
-    await preparedQuery(
-      tx,
-      'reservation-hold-stock',
+  async hold(tx: Transaction, orderId: string, lines: RequestedLine[]): Promise<void> {
+    await tx.query(
       `UPDATE products p SET available = p.available - l.quantity, reserved = p.reserved + l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
       [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
@@ -62,10 +50,8 @@ export const reservations = {
     await this.record(tx, orderId, 'RESERVED', lines, []);
   },
 
-  async giveBack(tx: EntityManager, orderId: string, lines: RequestedLine[]): Promise<void> {
-    await preparedQuery(
-      tx,
-      'reservation-give-back-stock',
+  async giveBack(tx: Transaction, orderId: string, lines: RequestedLine[]): Promise<void> {
+    await tx.query(
       `UPDATE products p SET available = p.available + l.quantity, reserved = p.reserved - l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
       [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
@@ -74,15 +60,13 @@ export const reservations = {
   },
 
   async record(
-    tx: EntityManager,
+    tx: Transaction,
     orderId: string,
     status: 'RESERVED' | 'REFUSED' | 'RELEASED' | 'VOIDED',
     lines: RequestedLine[],
     shortLines: ShortLine[],
   ): Promise<void> {
-    await preparedQuery(
-      tx,
-      'reservation-record',
+    await tx.query(
       `INSERT INTO reservations (order_id, status, lines, short_lines) VALUES ($1, $2, $3, $4)
        ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = now()`,
       [orderId, status, JSON.stringify(lines), JSON.stringify(shortLines)],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   createEvent,
   Exchanges,
@@ -12,14 +12,15 @@ import {
   type OrderPlacedV1,
   type OrderRejectedV1,
 } from '@ordering/contracts';
-import { addToOutbox, EventContext } from '@ordering/messaging';
-import { Clock } from '@ordering/platform';
+import { addToOutbox, type MessageEffect } from '@ordering/messaging';
+import { Clock, type Transaction } from '@ordering/platform';
 import { decideRelease, decideReservation, type ReleaseReason } from './domain/reservation.js';
 import { reservations } from './reservation-store.js';
 
 /**
  * Reserves stock for placed orders and releases it for cancelled or rejected ones. Each handler's
- * effect, its outgoing event (outbox) and its inbox row commit together in `context.tx`.
+ * effect, its outgoing event (outbox) and its inbox row commit together in the consumer's
+ * transaction.
  */
 @Controller()
 export class StockConsumer {
@@ -28,7 +29,22 @@ export class StockConsumer {
   constructor(private readonly clock: Clock) {}
 
   @EventPattern<string>('order.placed')
-  async reserve(@Payload() event: CloudEvent<OrderPlacedV1>, @Ctx() { tx }: EventContext) {
+  reserve(@Payload() event: CloudEvent<OrderPlacedV1>): MessageEffect {
+    return (tx) => this.reserveFor(event, tx);
+  }
+
+  @EventPattern<string>('order.cancelled')
+  release(@Payload() event: CloudEvent<OrderCancelledV1>): MessageEffect {
+    return (tx) => this.releaseFor(event, tx, 'ORDER_CANCELLED');
+  }
+
+  // A rejected order holds stock only when its reservation came too late (the saga's deadline).
+  @EventPattern<string>('order.rejected')
+  releaseRejected(@Payload() event: CloudEvent<OrderRejectedV1>): MessageEffect {
+    return (tx) => this.releaseFor(event, tx, 'ORDER_REJECTED');
+  }
+
+  private async reserveFor(event: CloudEvent<OrderPlacedV1>, tx: Transaction) {
     const { orderId, lines } = event.data;
     await reservations.lockOrder(tx, orderId);
     const stock = await reservations.lockStock(tx, [...new Set(lines.map((l) => l.sku))].sort());
@@ -59,20 +75,9 @@ export class StockConsumer {
     }
   }
 
-  @EventPattern<string>('order.cancelled')
-  release(@Payload() event: CloudEvent<OrderCancelledV1>, @Ctx() context: EventContext) {
-    return this.releaseFor(event, context, 'ORDER_CANCELLED');
-  }
-
-  // A rejected order holds stock only when its reservation came too late (the saga's deadline).
-  @EventPattern<string>('order.rejected')
-  releaseRejected(@Payload() event: CloudEvent<OrderRejectedV1>, @Ctx() context: EventContext) {
-    return this.releaseFor(event, context, 'ORDER_REJECTED');
-  }
-
   private async releaseFor(
     event: CloudEvent<{ orderId: string }>,
-    { tx }: EventContext,
+    tx: Transaction,
     reason: ReleaseReason,
   ) {
     const { orderId } = event.data;

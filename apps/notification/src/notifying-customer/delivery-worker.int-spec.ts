@@ -58,7 +58,7 @@ describe('delivering notifications by SMTP (real PostgreSQL, a real SMTP server)
       createdAt: new Date(),
     });
     const worker = new DeliveryWorker(
-      database.dataSource,
+      database.database,
       new SmtpChannel(`smtp://127.0.0.1:${port}`, 'Ordering <orders@ordering.example>'),
     );
     const row = () => database.dataSource.getRepository(Notification).findOneByOrFail({ id });

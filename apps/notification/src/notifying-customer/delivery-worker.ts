@@ -4,21 +4,50 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { PeriodicTask } from '@ordering/platform';
-import { DataSource, LessThanOrEqual } from 'typeorm';
+import { Database, PeriodicTask } from '@ordering/platform';
 import { DeliveryChannel } from './channels/delivery-channel.js';
-import { Notification } from './notification.entity.js';
+import type { Notification } from './notification.entity.js';
 
 const CHECK_EVERY_MS = 250;
-const BATCH = 20;
+const BATCH = 100;
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_SECONDS = 300;
+/** How long a claimed notification is left to the worker sending it before another may. */
+const LEASE_SECONDS = 300;
+const RECORD_RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
+
+// Claims due notifications in one statement: each is taken by one worker (replicas skip what is
+// locked) and leased, so none is sent by two at once and a worker that dies leaves it to another.
+const CLAIM_DUE = `
+  UPDATE notifications n
+  SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+  FROM (SELECT id FROM notifications
+        WHERE status = 'PENDING' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+  WHERE n.id = due.id
+  RETURNING n.id, n.order_id, n.kind, n.recipient, n.subject, n.body, n.attempts`;
+
+const MARK_SENT = `
+  UPDATE notifications SET status = 'SENT', sent_at = now(), last_error = NULL
+  WHERE id = ANY($1::uuid[])`;
+
+const MARK_FAILED = `
+  UPDATE notifications n
+  SET status = CASE WHEN n.attempts >= $2 THEN 'FAILED' ELSE 'PENDING' END,
+    last_error = f.error, next_attempt_at = now() + make_interval(secs => least(power(2, n.attempts), $3))
+  FROM unnest($1::uuid[], $4::text[]) AS f(id, error)
+  WHERE n.id = f.id`;
+
+type Claimed = Pick<Notification, 'id' | 'orderId' | 'kind' | 'recipient' | 'subject' | 'body'> & {
+  attempts: number;
+};
 
 /**
- * Delivers recorded notifications. Each is locked while it is sent (replicas skip it), marked
- * SENT in the same transaction, and retried with backoff when the channel fails, up to
- * MAX_ATTEMPTS. A crash between sending and committing can resend one; SMTP messages carry a
- * stable Message-ID for that case.
+ * Delivers recorded notifications, outside any transaction: due ones are claimed (and leased),
+ * sent, and their outcome recorded, a batch at a time until none is due. A failed delivery is
+ * retried with backoff, up to MAX_ATTEMPTS. Recording "sent" is retried until it succeeds, so a
+ * database that fails after a send does not send it again; only a crash between the two does,
+ * once the lease has run out, and SMTP messages carry a stable Message-ID for that case.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -26,9 +55,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private readonly task = new PeriodicTask('Notification deliveries', CHECK_EVERY_MS, () =>
     this.deliverDue(),
   );
+  private stopping = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: Database,
     private readonly channel: DeliveryChannel,
   ) {}
 
@@ -37,43 +67,78 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     return this.task.stop();
   }
 
+  /** Delivers everything due; returns how many deliveries it attempted. */
   async deliverDue(): Promise<number> {
-    return this.dataSource.transaction(async (tx) => {
-      const due = await tx.getRepository(Notification).find({
-        where: { status: 'PENDING', nextAttemptAt: LessThanOrEqual(new Date()) },
-        order: { nextAttemptAt: 'ASC' },
-        take: BATCH,
-        lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
-      });
+    let attempted = 0;
+    for (;;) {
+      const due = await this.claim();
+      attempted += due.length;
+      const sent: string[] = [];
+      const failed: { id: string; error: string }[] = [];
       for (const notification of due) {
-        const attempts = notification.attempts + 1;
         try {
           await this.channel.deliver(notification);
-          await tx.update(Notification, notification.id, {
-            status: 'SENT',
-            attempts,
-            sentAt: new Date(),
-            lastError: null,
-          });
+          sent.push(notification.id);
         } catch (error) {
           const message = (error as Error).message;
           this.logger.warn(
-            `Notification ${notification.id} not delivered (attempt ${attempts}): ${message}`,
+            `Notification ${notification.id} not delivered (attempt ${notification.attempts}): ${message}`,
           );
-          await tx.update(Notification, notification.id, {
-            status: attempts >= MAX_ATTEMPTS ? 'FAILED' : 'PENDING',
-            attempts,
-            lastError: message,
-            nextAttemptAt: new Date(
-              Date.now() + Math.min(2 ** attempts, MAX_BACKOFF_SECONDS) * 1000,
-            ),
-          });
+          failed.push({ id: notification.id, error: message.slice(0, 1000) });
         }
       }
-      return due.length;
-    });
+      if (sent.length > 0) await this.recordRetrying(MARK_SENT, [sent]);
+      if (failed.length > 0) {
+        await this.recordRetrying(MARK_FAILED, [
+          failed.map((f) => f.id),
+          MAX_ATTEMPTS,
+          MAX_BACKOFF_SECONDS,
+          failed.map((f) => f.error),
+        ]);
+      }
+      if (due.length < BATCH || this.stopping) return attempted;
+    }
+  }
+
+  private async claim(): Promise<Claimed[]> {
+    const rows = await this.database.query<{
+      id: string;
+      order_id: string;
+      kind: Notification['kind'];
+      recipient: string;
+      subject: string;
+      body: string;
+      attempts: number;
+    }>(CLAIM_DUE, [BATCH, LEASE_SECONDS]);
+    return rows.map((row) => ({
+      id: row.id,
+      orderId: row.order_id,
+      kind: row.kind,
+      recipient: row.recipient,
+      subject: row.subject,
+      body: row.body,
+      attempts: row.attempts,
+    }));
+  }
+
+  /** What was sent must be recorded as sent: tried again until it is, unless stopping. */
+  private async recordRetrying(text: string, values: unknown[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.database.query(text, values);
+        return;
+      } catch (error) {
+        if (attempt >= RECORD_RETRY_MS.length && this.stopping) throw error;
+        const pause = RECORD_RETRY_MS[Math.min(attempt, RECORD_RETRY_MS.length - 1)];
+        this.logger.warn(
+          `Could not record deliveries (${(error as Error).message}); trying again in ${pause} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 }

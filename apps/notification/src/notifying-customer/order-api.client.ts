@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import { DependencyUnavailableError } from '@ordering/platform';
 import type { NotificationEnvironment } from '../notification.environment.js';
 import type { OrderDetails } from './domain/notification-message.js';
 
 const TOKEN_TTL_SECONDS = 300;
+/** Answers that say "not now" rather than "no". */
+const UNAVAILABLE = new Set([429, 502, 503, 504]);
 
 /**
  * Asks the order API for what thin events leave out, as the notification service itself (an
- * admin token it signs with the shared JWT_SECRET). A failure throws: the message is retried.
+ * admin token it signs with the shared JWT_SECRET). An order API that cannot be reached, or that
+ * answers it is unavailable, throws DependencyUnavailableError: the message waits for it without
+ * using up its retries. Any other failure throws a plain error, and counts.
  */
 @Injectable()
 export class OrderApiClient {
@@ -23,13 +28,26 @@ export class OrderApiClient {
   }
 
   async order(orderId: string, correlationId: string): Promise<OrderDetails> {
-    const response = await fetch(`${this.baseUrl}/orders/${orderId}`, {
-      headers: {
-        authorization: `Bearer ${await this.serviceToken()}`,
-        'x-correlation-id': correlationId,
-      },
-      signal: AbortSignal.timeout(5000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/orders/${orderId}`, {
+        headers: {
+          authorization: `Bearer ${await this.serviceToken()}`,
+          'x-correlation-id': correlationId,
+        },
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      throw new DependencyUnavailableError(
+        `The order API at ${this.baseUrl} cannot be reached: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if (UNAVAILABLE.has(response.status)) {
+      throw new DependencyUnavailableError(
+        `The order API answered ${response.status} for order ${orderId}`,
+      );
+    }
     if (!response.ok) {
       throw new Error(`The order API answered ${response.status} for order ${orderId}`);
     }

@@ -1,27 +1,32 @@
 import {
   Injectable,
+  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { PeriodicTask } from '@ordering/platform';
-import { DataSource } from 'typeorm';
+import { Database, isTransient, PeriodicTask } from '@ordering/platform';
 import { FulfilmentSaga } from './fulfilment-saga.js';
 
 const CHECK_EVERY_MS = 500;
 const BATCH = 100;
+const MAX_BACKOFF_SECONDS = 60;
 
 /**
- * Fires the saga's deadlines that have passed. Every instance may watch: a deadline handled twice
- * decides nothing the second time, since the order is no longer pending.
+ * Fires the saga's deadlines that have passed, each in a transaction of its own: one that fails
+ * is logged, counted on its row and tried again later with backoff, and never holds back the
+ * others. A failure of the database itself is not the deadline's fault: it is simply tried again
+ * at the next check. Every instance may watch; a deadline being fired by one is skipped by the
+ * others, and one fired twice decides nothing the second time.
  */
 @Injectable()
 export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeadlineWatcher.name);
   private readonly task = new PeriodicTask('Reservation deadlines', CHECK_EVERY_MS, () =>
     this.fireDue(),
   );
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: Database,
     private readonly saga: FulfilmentSaga,
   ) {}
 
@@ -33,16 +38,68 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
     return this.task.stop();
   }
 
-  private async fireDue(): Promise<void> {
-    const due: { order_id: string }[] = await this.dataSource.query(
-      `SELECT order_id FROM reservation_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1`,
+  /** Fires every deadline due now; returns how many it fired. */
+  async fireDue(): Promise<number> {
+    const due = await this.database.query<{ order_id: string }>(
+      'SELECT order_id FROM reservation_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1',
       [BATCH],
     );
+    let fired = 0;
     for (const { order_id: orderId } of due) {
-      await this.saga.handle(
-        orderId,
-        { type: 'ReservationDeadlinePassed' },
-        { correlationId: orderId, causationId: `deadline:${orderId}`, userId: 'fulfilment-saga' },
+      try {
+        if (await this.fire(orderId)) fired++;
+      } catch (error) {
+        await this.postpone(orderId, error as Error);
+      }
+    }
+    return fired;
+  }
+
+  private fire(orderId: string): Promise<boolean> {
+    return this.database.transaction(
+      async (tx) => {
+        // Another instance firing it holds this until it commits: skip it rather than wait.
+        const [{ mine }] = await tx.query<{ mine: boolean }>(
+          "SELECT pg_try_advisory_xact_lock(hashtext('reservation-deadline:' || $1::text)) AS mine",
+          [orderId],
+        );
+        if (!mine) return false;
+        const decided = await this.saga.handle(
+          orderId,
+          { type: 'ReservationDeadlinePassed' },
+          { correlationId: orderId, causationId: `deadline:${orderId}`, userId: 'fulfilment-saga' },
+          tx,
+        );
+        // The order had left PENDING already: the deadline is moot (the append removes it otherwise).
+        if (decided.length === 0) {
+          await tx.query('DELETE FROM reservation_deadlines WHERE order_id = $1', [orderId]);
+        }
+        return true;
+      },
+      { label: 'reservation deadline' },
+    );
+  }
+
+  private async postpone(orderId: string, error: Error): Promise<void> {
+    if (isTransient(error)) {
+      this.logger.warn(`Reservation deadline of order ${orderId}: ${error.message}; retrying`);
+      return;
+    }
+    try {
+      const [row] = await this.database.query<{ attempts: number }>(
+        `UPDATE reservation_deadlines SET attempts = attempts + 1, last_error = $2,
+           due_at = now() + make_interval(secs => least(power(2, attempts + 1), $3))
+         WHERE order_id = $1 RETURNING attempts`,
+        [orderId, `${error.name}: ${error.message}`.slice(0, 1000), MAX_BACKOFF_SECONDS],
+      );
+      this.logger.error(
+        `Reservation deadline of order ${orderId} failed (attempt ${row?.attempts ?? '?'}), ` +
+          `trying again later: ${error.message}`,
+      );
+    } catch (postponing) {
+      this.logger.warn(
+        `Reservation deadline of order ${orderId} failed (${error.message}) and could not be ` +
+          `postponed (${(postponing as Error).message}); retrying at the next check`,
       );
     }
   }

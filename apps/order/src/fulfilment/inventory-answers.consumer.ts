@@ -1,13 +1,14 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import type {
   CloudEvent,
   InventoryReleasedV1,
   InventoryReservationFailedV1,
   InventoryReservedV1,
 } from '@ordering/contracts';
-import type { EventContext } from '@ordering/messaging';
+import type { MessageEffect } from '@ordering/messaging';
 import { FulfilmentSaga } from './fulfilment-saga.js';
+import type { FulfilmentTrigger } from './domain/fulfilment.js';
 
 const causedBy = (event: CloudEvent) => ({
   correlationId: event.correlationid,
@@ -22,22 +23,23 @@ export class InventoryAnswersConsumer {
   constructor(private readonly saga: FulfilmentSaga) {}
 
   @EventPattern<string>('inventory.reserved')
-  reserved(@Payload() event: CloudEvent<InventoryReservedV1>, @Ctx() { tx }: EventContext) {
-    return this.saga.handle(event.data.orderId, { type: 'StockReserved' }, causedBy(event), tx);
+  reserved(@Payload() event: CloudEvent<InventoryReservedV1>): MessageEffect {
+    return this.step(event, { type: 'StockReserved' });
   }
 
   @EventPattern<string>('inventory.reservation-failed')
-  failed(@Payload() event: CloudEvent<InventoryReservationFailedV1>, @Ctx() { tx }: EventContext) {
-    return this.saga.handle(
-      event.data.orderId,
-      { type: 'StockShort', shortLines: event.data.shortLines },
-      causedBy(event),
-      tx,
-    );
+  failed(@Payload() event: CloudEvent<InventoryReservationFailedV1>): MessageEffect {
+    return this.step(event, { type: 'StockShort', shortLines: event.data.shortLines });
   }
 
   @EventPattern<string>('inventory.released')
-  released(@Payload() event: CloudEvent<InventoryReleasedV1>, @Ctx() { tx }: EventContext) {
-    return this.saga.handle(event.data.orderId, { type: 'StockReleased' }, causedBy(event), tx);
+  released(@Payload() event: CloudEvent<InventoryReleasedV1>): MessageEffect {
+    return this.step(event, { type: 'StockReleased' });
+  }
+
+  private step(event: CloudEvent<{ orderId: string }>, trigger: FulfilmentTrigger): MessageEffect {
+    return async (tx) => {
+      await this.saga.handle(event.data.orderId, trigger, causedBy(event), tx);
+    };
   }
 }

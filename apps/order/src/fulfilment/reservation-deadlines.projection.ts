@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
-import { preparedQuery } from '@ordering/platform';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '@ordering/platform';
 import { ORDER_EVENT_TYPES, type OrderEvent } from '../ordering/domain/order.js';
 
 export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
@@ -14,10 +13,11 @@ export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
 export class ReservationDeadlines implements InlineProjection {
   readonly name = 'reservation-deadlines';
   readonly eventTypes = ORDER_EVENT_TYPES;
+  readonly tables = ['reservation_deadlines'];
 
   constructor(@Inject(RESERVATION_TIMEOUT_MS) private readonly timeoutMs: number) {}
 
-  async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
+  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
     const due = new Map<string, string | null>();
     for (const recorded of events) {
       const event = recorded as unknown as OrderEvent;
@@ -31,25 +31,16 @@ export class ReservationDeadlines implements InlineProjection {
     const open = [...due].filter(([, at]) => at !== null) as [string, string][];
     const closed = [...due].filter(([, at]) => at === null).map(([orderId]) => orderId);
     if (open.length > 0) {
-      await preparedQuery(
-        tx,
-        'reservation-deadlines-open',
+      await tx.query(
         `INSERT INTO reservation_deadlines (order_id, due_at)
          SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
         [open.map(([orderId]) => orderId), open.map(([, at]) => at)],
       );
     }
     if (closed.length > 0) {
-      await preparedQuery(
-        tx,
-        'reservation-deadlines-close',
-        'DELETE FROM reservation_deadlines WHERE order_id = ANY($1::uuid[])',
-        [closed],
-      );
+      await tx.query('DELETE FROM reservation_deadlines WHERE order_id = ANY($1::uuid[])', [
+        closed,
+      ]);
     }
-  }
-
-  async reset(tx: EntityManager): Promise<void> {
-    await tx.query('TRUNCATE reservation_deadlines');
   }
 }

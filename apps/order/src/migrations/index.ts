@@ -4,9 +4,15 @@ import {
   DropOutboxNotifyTrigger1764400000000,
   SlimOutboxIndexes1764400010000,
 } from '@ordering/messaging';
-import { CreateIdempotencyKeys1764300050000 } from '@ordering/platform';
+import {
+  CreateIdempotencyKeys1764300050000,
+  IdempotentResponsesWithTheirChange1764500000000,
+} from '@ordering/platform';
 import { CreateOrderReadModels1764300100000 } from './1764300100000-create-order-read-models.js';
-import { CreateReservationDeadlines1764300300000 } from './1764300300000-create-reservation-deadlines.js';
+import {
+  CreateReservationDeadlines1764300300000,
+  RetryFailingDeadlines1764500100000,
+} from './1764300300000-create-reservation-deadlines.js';
 
 /** Every migration of the order database, oldest first. */
 export const orderMigrations: Function[] = [
@@ -17,4 +23,6 @@ export const orderMigrations: Function[] = [
   CreateReservationDeadlines1764300300000,
   DropOutboxNotifyTrigger1764400000000,
   SlimOutboxIndexes1764400010000,
+  IdempotentResponsesWithTheirChange1764500000000,
+  RetryFailingDeadlines1764500100000,
 ];

@@ -2,8 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConfigService } from '@nestjs/config';
 import { EventStore, type InlineProjection } from '@ordering/event-store';
-import { IdempotencyModule } from '@ordering/platform';
-import { DataSource } from 'typeorm';
+import { Database, IdempotencyModule } from '@ordering/platform';
 import { CatalogueModule } from '../catalogue/catalogue.module.js';
 import {
   RESERVATION_TIMEOUT_MS,
@@ -46,9 +45,9 @@ import { PlaceOrderHttpController } from './placing-order/place-order.http.contr
     },
     {
       provide: EventStore,
-      inject: [DataSource, OrderSummaryProjection, ReservationDeadlines, OrderIntegrationEvents],
-      useFactory: (dataSource: DataSource, ...projections: InlineProjection[]) =>
-        new EventStore(dataSource, orderEventTypes, projections),
+      inject: [Database, OrderSummaryProjection, ReservationDeadlines, OrderIntegrationEvents],
+      useFactory: (database: Database, ...projections: InlineProjection[]) =>
+        new EventStore(database, orderEventTypes, projections),
     },
     PlaceOrderHandler,
     CancelOrderHandler,

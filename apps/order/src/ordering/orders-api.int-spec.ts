@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { ensureDatabase, IdempotencyKeys, requestHash, startHttpApp } from '@ordering/platform';
+import { Database, ensureDatabase, startHttpApp } from '@ordering/platform';
 import {
+  ConnectionFaults,
   databaseUrl,
   dropDatabase,
   httpClient,
@@ -16,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
+import { orderIdFor } from './placing-order/order-id.js';
 
 const alice = tokenFor('customer-alice');
 const bob = tokenFor('customer-bob');
@@ -174,16 +176,36 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
       expect(await countOrders(customer)).toBe(1);
     });
 
-    it('refuses a retry while the first request is still in flight (409)', async () => {
+    it('makes a retry sent while the first is still running wait for it, and answer as it did', async () => {
       const customerId = `customer-${randomUUID()}`;
-      const key = randomUUID();
-      const body = { items: [{ sku: 'MUG', quantity: 1 }] };
-      // The first request has claimed the key and not finished.
-      await app.get(IdempotencyKeys).claim(customerId, key, requestHash('POST', '/orders', body));
-
-      const retry = await place(body.items, tokenFor(customerId), { 'idempotency-key': key });
-      expect(retry.status).toBe(409);
-      expect(await countOrders(tokenFor(customerId))).toBe(0);
+      const key = { 'idempotency-key': randomUUID() };
+      const items = [{ sku: 'MUG', quantity: 1 }];
+      // Hold the first placement just before its COMMIT.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const isHeld = new Promise<void>((resolve) => (holding = resolve));
+      const orderId = orderIdFor(customerId, key['idempotency-key']);
+      const stopHolding = app.get(Database).observeStatements(async (statement) => {
+        if (statement.label === `append to order-${orderId}` && statement.text === 'COMMIT') {
+          holding();
+          await held;
+        }
+      });
+      try {
+        const first = place(items, tokenFor(customerId), key);
+        await isHeld;
+        const retry = place(items, tokenFor(customerId), key);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        release();
+        const [one, two] = await Promise.all([first, retry]);
+        expect(one.status).toBe(202);
+        expect(two.status).toBe(202);
+        expect(two.body).toEqual(one.body);
+        expect(await countOrders(tokenFor(customerId))).toBe(1);
+      } finally {
+        stopHolding();
+      }
     });
 
     it('keeps keys per customer', async () => {
@@ -199,6 +221,131 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
       const key = { 'idempotency-key': randomUUID() };
       expect((await place([{ sku: 'NOPE', quantity: 1 }], customer, key)).status).toBe(422);
       expect((await place([{ sku: 'NOPE', quantity: 1 }], customer, key)).status).toBe(422);
+    });
+  });
+
+  describe('a connection lost at any statement of a command', () => {
+    let faults: ConnectionFaults;
+    beforeAll(async () => {
+      faults = await new ConnectionFaults(app.get(Database)).start();
+    });
+    afterAll(() => faults.stop());
+
+    /** How many rows of each kind the order has: its whole unit of work, or none of it. */
+    async function written(orderId: string, customerId: string, key: string) {
+      const [row] = await app.get(DataSource).query(
+        `SELECT
+           (SELECT count(*)::int FROM event_streams WHERE stream_id = 'order-' || $1) AS streams,
+           (SELECT coalesce(max(version), 0) FROM event_streams WHERE stream_id = 'order-' || $1)
+             AS version,
+           (SELECT count(*)::int FROM events WHERE stream_id = 'order-' || $1) AS events,
+           (SELECT count(*)::int FROM order_summaries WHERE order_id = $1::uuid) AS summaries,
+           (SELECT count(*)::int FROM outbox WHERE aggregate_id = $1) AS outbox,
+           (SELECT count(*)::int FROM reservation_deadlines WHERE order_id = $1::uuid) AS deadlines,
+           (SELECT count(*)::int FROM idempotency_keys WHERE caller_id = $2 AND key = $3) AS keys`,
+        [orderId, customerId, key],
+      );
+      return row;
+    }
+
+    it('places an order all or nothing, and a retry with its key places it once', async () => {
+      const items = [{ sku: 'COFFEE', quantity: 1 }];
+      const label = /^append to order-/;
+      const statements = await faults.statementsOf({ label }, () =>
+        place(items, alice, { 'idempotency-key': randomUUID() }),
+      );
+      expect(statements.at(-1)).toBe('COMMIT');
+      for (const [index, text] of statements.entries()) {
+        const customerId = `customer-${randomUUID()}`;
+        const key = randomUUID();
+        const orderId = orderIdFor(customerId, key);
+        const broken = faults.breakBefore({ label, index });
+        const failed = await place(items, tokenFor(customerId), { 'idempotency-key': key });
+        expect(await broken).toBe(text);
+        expect(failed.status).toBe(503);
+        expect(failed.headers.get('retry-after')).toBe('1');
+        expect(await written(orderId, customerId, key)).toEqual({
+          streams: 0,
+          version: 0,
+          events: 0,
+          summaries: 0,
+          outbox: 0,
+          deadlines: 0,
+          keys: 0,
+        });
+
+        const retried = await place(items, tokenFor(customerId), { 'idempotency-key': key });
+        expect(retried.status).toBe(202);
+        expect(retried.body).toEqual({ orderId, status: 'PENDING' });
+        const replayed = await place(items, tokenFor(customerId), { 'idempotency-key': key });
+        expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+        expect(replayed.body).toEqual(retried.body);
+        expect(await written(orderId, customerId, key)).toEqual({
+          streams: 1,
+          version: 1,
+          events: 1,
+          summaries: 1,
+          outbox: 1,
+          deadlines: 1,
+          keys: 1,
+        });
+      }
+    });
+
+    it('cancels an order all or nothing, and a retry with its key cancels it once', async () => {
+      // The cancellation's own transaction (the order is placed beforehand).
+      const { body: sample } = await place([{ sku: 'MUG', quantity: 1 }], alice);
+      const cancellation = await faults.statementsOf(
+        { label: `append to order-${sample.orderId}` },
+        () =>
+          request('POST', `/orders/${sample.orderId}/cancel`, {
+            token: alice,
+            body: {},
+            headers: { 'idempotency-key': randomUUID() },
+          }),
+      );
+      for (const [index, text] of cancellation.entries()) {
+        const customerId = `customer-${randomUUID()}`;
+        const token = tokenFor(customerId);
+        const { body: placed } = await place([{ sku: 'MUG', quantity: 1 }], token);
+        const key = randomUUID();
+        const cancel = () =>
+          request('POST', `/orders/${placed.orderId}/cancel`, {
+            token,
+            body: { reason: 'changed my mind' },
+            headers: { 'idempotency-key': key },
+          });
+        const broken = faults.breakBefore({ label: `append to order-${placed.orderId}`, index });
+        const failed = await cancel();
+        expect(await broken).toBe(text);
+        expect(failed.status).toBe(503);
+        expect(await written(placed.orderId, customerId, key)).toMatchObject({
+          version: 1,
+          events: 1,
+          outbox: 1,
+          deadlines: 1,
+          keys: 0,
+        });
+        expect((await request('GET', `/orders/${placed.orderId}`, { token })).body.status).toBe(
+          'PENDING',
+        );
+
+        const retried = await cancel();
+        expect(retried.status).toBe(202);
+        expect(retried.body).toEqual({ orderId: placed.orderId, status: 'CANCELLED', version: 2 });
+        // Answered as it was, not with 409 "already cancelled".
+        const again = await cancel();
+        expect(again.status).toBe(202);
+        expect(again.body).toEqual(retried.body);
+        expect(await written(placed.orderId, customerId, key)).toMatchObject({
+          version: 2,
+          events: 2,
+          summaries: 1,
+          outbox: 2,
+          deadlines: 0,
+          keys: 1,
+        });
+      }
     });
   });
 
@@ -350,6 +497,49 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
     ) as { components: { messages: Record<string, { 'x-dataschema': string; payload: object }> } };
     const ajv = new Ajv({ strict: false });
     (addFormats as unknown as { default: (ajv: Ajv) => Ajv }).default(ajv);
+
+    it('publishes only events that pass their own schemas, whatever headers the request carried', async () => {
+      const headers = { traceparent: 'x', tracestate: 'vendor=1' };
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice, headers);
+      expect(placed.status).toBe(202);
+      const cancelled = await request('POST', `/orders/${placed.body.orderId}/cancel`, {
+        token: alice,
+        body: {},
+        headers,
+      });
+      expect(cancelled.status).toBe(202);
+      const traced = await place([{ sku: 'MUG', quantity: 1 }], alice, {
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        'x-correlation-id': 'checkout-42',
+      });
+
+      const rows: { payload: CloudEvent }[] = await app
+        .get(DataSource)
+        .query('SELECT payload FROM outbox WHERE aggregate_id = ANY($1) ORDER BY id', [
+          [placed.body.orderId, traced.body.orderId],
+        ]);
+      expect(rows).toHaveLength(3);
+      for (const { payload } of rows) expect(validateEvent(payload)).toMatchObject({ valid: true });
+      // A malformed traceparent is dropped, a valid one and a correlation id are passed on.
+      expect(rows[0].payload.traceparent).toBeUndefined();
+      expect(rows[1].payload.traceparent).toBeUndefined();
+      expect(rows[2].payload).toMatchObject({
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        correlationid: 'checkout-42',
+      });
+    });
+
+    it('refuses an X-Correlation-Id that is empty or unprintable (400, naming the header)', async () => {
+      for (const value of ['', 'x'.repeat(129), 'café']) {
+        const refused = await place([{ sku: 'MUG', quantity: 1 }], alice, {
+          'x-correlation-id': value,
+        });
+        expect(refused.status).toBe(400);
+        expect(refused.body.errors).toEqual([
+          { field: 'X-Correlation-Id', message: expect.any(String) },
+        ]);
+      }
+    });
 
     it('writes events to the outbox that validate against their schema and the AsyncAPI document', async () => {
       const placed = await place([{ sku: 'COFFEE', quantity: 3 }]);

@@ -3,22 +3,32 @@ import { Controller, type INestMicroservice } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { retryQueueOf, validateEvent, type CloudEvent } from '@ordering/contracts';
-import { createTestDatabase, eventually, RABBITMQ_URL } from '@ordering/testing';
-import amqplib from 'amqplib';
+import {
+  BrokerConnection,
+  DependencyUnavailableError,
+  type ManagedChannel,
+} from '@ordering/platform';
+import {
+  ConnectionFaults,
+  createTestDatabase,
+  createTestVhost,
+  eventually,
+  type TestDatabase,
+} from '@ordering/testing';
+import amqplib, { type ConfirmChannel } from 'amqplib';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateOutboxAndInbox1764300060000 } from '../messaging.migration.js';
 import { EventContext } from './event-context.js';
-import { RabbitMqConsumer } from './rabbitmq-consumer.js';
+import { type MessageEffect, RabbitMqConsumer } from './rabbitmq-consumer.js';
 import { PassHandlerErrorsThrough } from './rpc-errors.filter.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../../..');
-const suffix = randomUUID().slice(0, 8);
-const exchange = `test-${suffix}.order.events`;
-const queue = `test-${suffix}.consumer.order.events`;
+const exchange = 'test.order.events';
+const queue = 'test.consumer.order.events';
 const retry = { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 };
 const failures = new Map<string, number>();
 let fixed = false;
@@ -28,25 +38,36 @@ let slowStarted = 0;
 @Controller()
 class RecordingHandler {
   @EventPattern<string>('order.placed')
-  async placed(@Payload() event: CloudEvent<{ customerId: string }>, @Ctx() context: EventContext) {
-    await context.tx.query('INSERT INTO effects (message_id, attempt) VALUES ($1, $2)', [
-      event.id,
-      context.attempt,
-    ]);
+  placed(
+    @Payload() event: CloudEvent<{ customerId: string }>,
+    @Ctx() context: EventContext,
+  ): MessageEffect {
     const behaviour = event.data.customerId;
-    if (behaviour === 'slow') {
-      slowStarted++;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
     const failed = failures.get(event.id) ?? 0;
-    const fails =
-      behaviour === 'always-fails' ||
-      (behaviour === 'fails-twice' && failed < 2) ||
-      (behaviour === 'fixed-later' && !fixed);
-    if (fails) {
+    // Before the transaction: a service it asks is down, five times over.
+    if (behaviour === 'dependency-down' && failed < 5) {
       failures.set(event.id, failed + 1);
-      throw new Error(`handler failure ${failed + 1}`);
+      throw new DependencyUnavailableError('the order API cannot be reached');
     }
+    return async (tx) => {
+      await tx.query('INSERT INTO effects (message_id, attempt) VALUES ($1, $2)', [
+        event.id,
+        context.attempt,
+      ]);
+      if (behaviour === 'slow') {
+        slowStarted++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const fails =
+        behaviour === 'always-fails' ||
+        (behaviour === 'fails-twice' && failed < 2) ||
+        (behaviour === 'fails-once' && failed < 1) ||
+        (behaviour === 'fixed-later' && !fixed);
+      if (fails) {
+        failures.set(event.id, failed + 1);
+        throw new Error(`handler failure ${failed + 1}`);
+      }
+    };
   }
 }
 
@@ -76,29 +97,38 @@ function orderPlaced(customerId: string, id = randomUUID()): CloudEvent {
 }
 
 describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let database: TestDatabase;
+  let vhost: { url: string; remove: () => Promise<void> };
+  let broker: BrokerConnection;
+  let consumer: RabbitMqConsumer;
   let app: INestMicroservice;
   let connection: amqplib.ChannelModel;
   let channel: amqplib.Channel;
 
-  const publish = (body: string | CloudEvent, messageId?: string) =>
+  const publish = (
+    body: string | CloudEvent,
+    options: { messageId?: string; headers?: Record<string, unknown> } = {},
+  ) =>
     channel.publish(
       exchange,
       'order.placed',
       Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
       {
         persistent: true,
-        messageId: messageId ?? (typeof body === 'string' ? randomUUID() : body.id),
+        messageId: options.messageId ?? (typeof body === 'string' ? randomUUID() : body.id),
         type: 'order.placed',
+        headers: options.headers,
       },
     );
 
   const effectsOf = async (id: string) =>
-    (await database.dataSource.query('SELECT attempt FROM effects WHERE message_id = $1', [
-      id,
-    ])) as {
-      attempt: number;
-    }[];
+    (await database.dataSource.query(
+      'SELECT attempt FROM effects WHERE message_id = $1 ORDER BY attempt',
+      [id],
+    )) as { attempt: number }[];
+  const inboxHas = async (id: string) =>
+    ((await database.dataSource.query('SELECT 1 FROM inbox WHERE message_id = $1', [id])) as [])
+      .length;
 
   /** The dead letters as they stand, left in their queue. */
   async function peekDeadLetters(): Promise<amqplib.GetMessage[]> {
@@ -113,46 +143,40 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
 
   async function startConsumer(): Promise<INestMicroservice> {
     const module = await Test.createTestingModule({ controllers: [RecordingHandler] }).compile();
-    const microservice = module.createNestMicroservice({
-      strategy: new RabbitMqConsumer({
-        url: RABBITMQ_URL,
-        consumer: 'test',
-        queue: { name: queue, exchange, routingKeys: ['order.placed'] },
-        prefetch: 10,
-        retry,
-        inboxRetentionDays: 7,
-        dataSource: database.dataSource,
-        validate: validateEvent,
-      }),
-      logger: false,
+    consumer = new RabbitMqConsumer({
+      broker,
+      database: database.database,
+      consumer: 'test',
+      queue: { name: queue, exchange, routingKeys: ['order.placed'] },
+      prefetch: 10,
+      retry,
+      inboxRetentionDays: 7,
+      validate: validateEvent,
     });
+    const microservice = module.createNestMicroservice({ strategy: consumer, logger: false });
     microservice.useGlobalFilters(new PassHandlerErrorsThrough());
     await microservice.listen();
     return microservice;
   }
 
+  const consumerChannel = () => consumer.unwrap<ManagedChannel<ConfirmChannel>>();
+
   beforeAll(async () => {
     database = await createTestDatabase('consumer', [CreateOutboxAndInbox1764300060000]);
     await database.dataSource.query('CREATE TABLE effects (message_id uuid, attempt int)');
+    vhost = await createTestVhost('consumer');
+    broker = new BrokerConnection({ url: vhost.url, connectionName: 'consumer-test' });
     app = await startConsumer();
-    connection = await amqplib.connect(RABBITMQ_URL);
+    connection = await amqplib.connect(vhost.url);
     channel = await connection.createChannel();
-    // The consumer declares its topology when it connects. A failed check closes its channel.
-    await eventually(async () => {
-      const probe = await connection.createChannel();
-      probe.on('error', () => undefined);
-      await probe.checkQueue(`${queue}.dlq`);
-      await probe.close();
-    });
+    await eventually(() => expect(consumerChannel().current).toBeDefined());
   });
 
   afterAll(async () => {
     await app?.close();
-    for (const name of [queue, `${queue}.dlq`, retryQueueOf(queue, 50), retryQueueOf(queue, 100)]) {
-      await channel?.deleteQueue(name).catch(() => undefined);
-    }
-    await channel?.deleteExchange(exchange).catch(() => undefined);
+    await broker?.onApplicationShutdown();
     await connection?.close();
+    await vhost?.remove();
     await database?.drop();
   });
 
@@ -175,7 +199,7 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
 
   it('dead-letters an unparseable message with its reason, while later messages keep flowing', async () => {
     const poisonId = randomUUID();
-    publish('{"not json', poisonId);
+    publish('{"not json', { messageId: poisonId });
     const after = orderPlaced('customer-2');
     publish(after);
 
@@ -217,11 +241,120 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
     expect(await effectsOf(event.id)).toHaveLength(0);
   });
 
+  it('waits out a dependency that is down without using up the message’s attempts', async () => {
+    const event = orderPlaced('dependency-down');
+    publish(event);
+    // Five failures, more than the three attempts it has: still its first attempt, applied.
+    await eventually(async () => expect(await effectsOf(event.id)).toEqual([{ attempt: 1 }]), {
+      timeoutMs: 20_000,
+    });
+    expect(failures.get(event.id)).toBe(5);
+    expect((await peekDeadLetters()).map((m) => m.properties.messageId)).not.toContain(event.id);
+  });
+
+  it('takes an x-attempt header that is not a small positive integer for a first delivery', async () => {
+    const good = ['x', -3, 0, 1e9, '2.5', { nested: true }].map((attempt) => {
+      const event = orderPlaced('customer-odd-header');
+      publish(event, { headers: { 'x-attempt': attempt } });
+      return event;
+    });
+    for (const event of good) {
+      await eventually(async () => expect(await effectsOf(event.id)).toEqual([{ attempt: 1 }]));
+    }
+    // A failing one with a garbage count is still retried a bounded number of times.
+    const failing = orderPlaced('always-fails');
+    publish(failing, { headers: { 'x-attempt': 'NaN' } });
+    const dead = await deadLetterOf(failing.id);
+    expect(dead.properties.headers).toMatchObject({ 'x-attempts': retry.attempts });
+  });
+
+  it('returns a message to its queue when the broker refuses its retry copy, and loses nothing', async () => {
+    // The first retry's delay queue is gone: copies sent to it are unroutable.
+    await channel.deleteQueue(retryQueueOf(queue, retry.baseDelayMs));
+    const event = orderPlaced('fails-once');
+    publish(event);
+    // Redelivered from its own queue (still its first attempt), it now succeeds: applied once.
+    await eventually(async () => expect(await effectsOf(event.id)).toEqual([{ attempt: 1 }]), {
+      timeoutMs: 15_000,
+    });
+    expect(failures.get(event.id)).toBe(1);
+    // The delay queue comes back with the consumer's next channel.
+    await consumerChannel().current!.close();
+    await eventually(async () => {
+      const probe = await connection.createChannel();
+      probe.on('error', () => undefined);
+      await probe.checkQueue(retryQueueOf(queue, retry.baseDelayMs));
+      await probe.close();
+    });
+  });
+
+  it('reopens its channel when the broker closes it, and says so in the meantime', async () => {
+    await eventually(() => expect(consumerChannel().current).toBeDefined());
+    const before = consumerChannel().current!;
+    // A publish to a missing exchange makes the broker close the channel (404).
+    before.publish('no-such-exchange', 'x', Buffer.from('{}'));
+    await eventually(
+      () =>
+        expect(broker.problems()).toEqual([
+          expect.stringMatching(/channel consumer of .* is closed: .*NOT_FOUND/),
+        ]),
+      { intervalMs: 5 },
+    );
+    await eventually(() => expect(consumerChannel().current).toBeDefined());
+    expect(consumerChannel().current).not.toBe(before);
+    expect(broker.problems()).toEqual([]);
+
+    const event = orderPlaced('customer-after-reopen');
+    publish(event);
+    await eventually(async () => expect(await effectsOf(event.id)).toHaveLength(1));
+  });
+
+  it('comes back when the broker cancels it (its queue deleted), declaring the queue again', async () => {
+    await channel.deleteQueue(queue);
+    await eventually(async () => {
+      const probe = await connection.createChannel();
+      probe.on('error', () => undefined);
+      await probe.checkQueue(queue);
+      await probe.close();
+    });
+    const event = orderPlaced('customer-after-cancel');
+    publish(event);
+    await eventually(async () => expect(await effectsOf(event.id)).toHaveLength(1));
+  });
+
+  it('applies a message exactly once whatever statement of its transaction loses the connection', async () => {
+    const faults = await new ConnectionFaults(database.database).start();
+    try {
+      const label = 'consume order.placed';
+      const probe = orderPlaced('customer-probe');
+      const statements = await faults.statementsOf({ label }, async () => {
+        publish(probe);
+        await eventually(async () => expect(await effectsOf(probe.id)).toHaveLength(1));
+      });
+      expect(statements).toEqual([
+        'BEGIN',
+        expect.stringContaining('INSERT INTO effects'),
+        expect.stringContaining('INSERT INTO inbox'),
+        'COMMIT',
+      ]);
+      for (const [index, text] of statements.entries()) {
+        const event = orderPlaced('customer-faulted');
+        const broken = faults.breakBefore({ label, index });
+        publish(event);
+        expect(await broken).toBe(text);
+        await eventually(async () => expect(await effectsOf(event.id)).toEqual([{ attempt: 1 }]));
+        expect(await inboxHas(event.id)).toBe(1);
+      }
+    } finally {
+      await faults.stop();
+    }
+  });
+
   describe('npm run dlq', () => {
     const dlq = (...args: string[]) =>
       run(process.execPath, ['scripts/dlq.mjs', ...args], {
         cwd: ROOT,
-        env: { ...process.env, RABBITMQ_URL },
+        env: { ...process.env, RABBITMQ_URL: vhost.url },
       });
 
     it('lists dead letters with their reason and attempts, and replays one to be applied once', async () => {

@@ -1,6 +1,5 @@
-import type { CloudEvent } from '@ordering/contracts';
-import { preparedQuery } from '@ordering/platform';
-import type { EntityManager, QueryRunner } from 'typeorm';
+import { validateEvent, type CloudEvent } from '@ordering/contracts';
+import type { Transaction } from '@ordering/platform';
 
 export interface OutboxMessage {
   exchange: string;
@@ -8,24 +7,31 @@ export interface OutboxMessage {
   event: CloudEvent;
 }
 
-// Set on the transaction's query runner, so the relay can be woken once the transaction commits.
-const WROTE_TO_OUTBOX = 'ordering.wroteToOutbox';
+/** Left on a transaction that wrote to the outbox, so the relay is woken once it commits. */
+export const WROTE_TO_OUTBOX = 'outbox';
+
+/** An event that does not pass its own contract: publishing it would poison every consumer. */
+export class InvalidOutgoingEventError extends Error {
+  override name = 'InvalidOutgoingEventError';
+}
 
 /**
  * Queues messages for publication in the caller's transaction: they are published if, and only
- * if, the state change that caused them commits. Nothing else ever publishes.
+ * if, the state change that caused them commits. Nothing else ever publishes. Every message is
+ * checked against its contract first, so what consumers receive always passes their validation.
  */
-export async function addToOutbox(tx: EntityManager, messages: readonly OutboxMessage[]) {
+export async function addToOutbox(tx: Transaction, messages: readonly OutboxMessage[]) {
   if (messages.length === 0) return;
-  if (!tx.queryRunner?.isTransactionActive) {
-    throw new Error(
-      'addToOutbox needs the transaction of the change that causes the messages (dataSource.transaction)',
-    );
+  for (const { event } of messages) {
+    const validation = validateEvent(event);
+    if (!validation.valid) {
+      throw new InvalidOutgoingEventError(
+        `${event.type} ${event.id} breaks its own contract: ${validation.reason}`,
+      );
+    }
   }
-  tx.queryRunner.data[WROTE_TO_OUTBOX] = true;
-  await preparedQuery(
-    tx,
-    'outbox-add',
+  tx.marks.add(WROTE_TO_OUTBOX);
+  await tx.query(
     `INSERT INTO outbox (message_id, exchange, routing_key, aggregate_id, payload)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])`,
     [
@@ -36,11 +42,4 @@ export async function addToOutbox(tx: EntityManager, messages: readonly OutboxMe
       messages.map((m) => JSON.stringify(m.event)),
     ],
   );
-}
-
-/** Whether the transaction run on `runner` wrote to the outbox; forgets it for the next one. */
-export function takeOutboxWrite(runner: QueryRunner): boolean {
-  const wrote = runner.data[WROTE_TO_OUTBOX] === true;
-  delete runner.data[WROTE_TO_OUTBOX];
-  return wrote;
 }

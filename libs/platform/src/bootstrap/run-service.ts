@@ -10,6 +10,7 @@ import {
 import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
 import { createValidationPipe } from '../http/validation.js';
+import { PropagatedHeadersInterceptor } from '../request-metadata.js';
 import type { ServiceDefinition } from '../service-definition.js';
 import { preflight, UnreachableDependencyError } from './preflight.js';
 
@@ -28,6 +29,7 @@ export function configureHttpApp(app: NestExpressApplication, openApi: OpenApiIn
     type: ['application/json', 'application/*+json'],
   });
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new PropagatedHeadersInterceptor());
   // Here rather than as APP_FILTER: the error format is part of the HTTP surface tests share.
   app.useGlobalFilters(new ProblemDetailsFilter());
   setUpOpenApi(app, openApi);

@@ -1,5 +1,6 @@
 import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
 import type { MixedList } from 'typeorm';
+import { connectionSettings, GuardedClient } from './connection-settings.js';
 
 export interface PostgresOptions {
   url: string;
@@ -8,6 +9,14 @@ export interface PostgresOptions {
   /** Shown in `pg_stat_activity`, which makes a busy server easy to read. */
   applicationName: string;
   poolSize?: number;
+}
+
+/**
+ * The pool's settings (pg.Pool options): every connection it makes is a GuardedClient with the
+ * service's connection settings. Tests build their DataSources with it too.
+ */
+export function poolSettings(url: string, applicationName: string, poolSize = 10) {
+  return { ...connectionSettings(url, applicationName), Client: GuardedClient, max: poolSize };
 }
 
 /** TypeORM options for a service's own database: migrated on start, never `synchronize`d. */
@@ -23,9 +32,6 @@ export function postgresOptions(options: PostgresOptions): TypeOrmModuleOptions 
     autoLoadEntities: true,
     retryAttempts: 10,
     retryDelay: 2000,
-    extra: {
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5000,
-    },
+    extra: poolSettings(options.url, options.applicationName, options.poolSize),
   };
 }

@@ -9,10 +9,12 @@ export class BrokerHealthIndicator {
     private readonly broker: BrokerConnection,
   ) {}
 
+  /** Down while the connection is, or while any channel the service uses is closed. */
   check<const Key extends string>(key: Key) {
     const indicator = this.indicators.check(key);
-    return this.broker.isConnected()
+    const problems = this.broker.problems();
+    return problems.length === 0
       ? indicator.up({ address: this.broker.address })
-      : indicator.down({ message: `RabbitMQ unreachable at ${this.broker.address}` });
+      : indicator.down({ message: problems.join('; ') });
   }
 }

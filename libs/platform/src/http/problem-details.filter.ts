@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { throwError } from 'rxjs';
+import { isTransient } from '../database/transient.js';
 import { type ProblemDetails, ProblemException, problemType } from './problem.exception.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -56,6 +57,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       return fromBodyParser(exception.cause) ?? fromHttpException(exception);
+    }
+    if (isTransient(exception)) {
+      // Nothing of the request was committed (or it was, and a retry with its Idempotency-Key
+      // is answered as it was): the client may simply retry.
+      this.logger.warn(`${request.method} ${pathOf(request)}: ${describe(exception)}`);
+      return {
+        problem: {
+          type: problemType('service-unavailable'),
+          title: 'Service temporarily unavailable',
+          status: HttpStatus.SERVICE_UNAVAILABLE,
+          detail:
+            'A dependency of this service failed while the request was being handled; ' +
+            'retry it (with the same Idempotency-Key, if it changes anything).',
+        },
+        headers: { 'Retry-After': '1' },
+      };
     }
     const stack = exception instanceof Error && exception.stack ? [exception.stack] : [];
     this.logger.error(

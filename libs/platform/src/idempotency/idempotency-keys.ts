@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { preparedQuery } from '../database/prepared-query.js';
+import {
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { Database, type Transaction } from '../database/database.js';
+import { PeriodicTask } from '../periodic-task.js';
 
 /** Keys are honoured for at least this long after their first use. */
 export const IDEMPOTENCY_KEY_RETENTION_HOURS = 24;
-/** A request still marked in flight after this long is taken to have died with its process. */
-const IN_FLIGHT_LEASE_SECONDS = 30;
 const CLEANUP_EVERY_MS = 60 * 60 * 1000;
+
+/** A request made with an `Idempotency-Key`: whose key, and a fingerprint of what was asked. */
+export interface IdempotentRequest {
+  callerId: string;
+  key: string;
+  requestHash: string;
+}
 
 export interface StoredResponse {
   status: number;
@@ -15,11 +24,13 @@ export interface StoredResponse {
   body: unknown;
 }
 
-export type Claim =
-  | { outcome: 'claimed' }
-  | { outcome: 'replay'; response: StoredResponse }
-  | { outcome: 'in-flight' }
-  | { outcome: 'mismatch' };
+export type PriorOutcome =
+  { outcome: 'none' } | { outcome: 'replay'; response: StoredResponse } | { outcome: 'mismatch' };
+
+/** Another request with the same key committed first: this one must change nothing. */
+export class IdempotencyKeyTaken extends Error {
+  override name = 'IdempotencyKeyTaken';
+}
 
 /** A fingerprint of what was asked, so a key reused for another request can be refused. */
 export function requestHash(method: string, path: string, body: unknown): string {
@@ -29,101 +40,87 @@ export function requestHash(method: string, path: string, body: unknown): string
 }
 
 /**
- * The stored outcomes of requests made with an `Idempotency-Key`, per caller. A key is claimed
- * before the request runs and completed with its response after; a claim whose process died is
- * taken over once its lease runs out, and a failed request releases its key for a retry.
+ * The responses of requests made with an `Idempotency-Key`, per caller. A response is recorded in
+ * the transaction of the change it reports: a retry finds either that response (the change
+ * committed) or nothing (it did not), never a key held by a request that died.
  */
 @Injectable()
-export class IdempotencyKeys implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(IdempotencyKeys.name);
-  private cleanup?: NodeJS.Timeout;
+export class IdempotencyKeys implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly cleanup = new PeriodicTask('Expired idempotency keys', CLEANUP_EVERY_MS, () =>
+    this.deleteExpired(),
+  );
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly database: Database) {}
 
-  async claim(callerId: string, key: string, hash: string): Promise<Claim> {
-    const claimed = await preparedQuery(
-      this.dataSource.manager,
-      'idempotency-claim',
-      `INSERT INTO idempotency_keys (caller_id, key, request_hash, state, locked_until, expires_at)
-       VALUES ($1, $2, $3, 'in-flight', now() + make_interval(secs => $4),
-               now() + make_interval(hours => $5))
-       ON CONFLICT (caller_id, key) DO UPDATE SET
-         request_hash = excluded.request_hash, state = 'in-flight',
-         locked_until = excluded.locked_until, expires_at = excluded.expires_at,
-         response_status = NULL, response_headers = NULL, response_body = NULL
-       WHERE idempotency_keys.expires_at < now()
-          OR (idempotency_keys.state = 'in-flight' AND idempotency_keys.locked_until < now()
-              AND idempotency_keys.request_hash = excluded.request_hash)
-       RETURNING key`,
-      [callerId, key, hash, IN_FLIGHT_LEASE_SECONDS, IDEMPOTENCY_KEY_RETENTION_HOURS],
-    );
-    if (claimed.length > 0) return { outcome: 'claimed' };
-
-    const [existing]: {
+  /** What an earlier request with this key left: its response, or nothing. */
+  async prior(request: IdempotentRequest): Promise<PriorOutcome> {
+    const [row] = await this.database.query<{
       request_hash: string;
-      state: string;
       response_status: number;
       response_headers: Record<string, string>;
       response_body: unknown;
-    }[] = await this.dataSource.query(
-      `SELECT request_hash, state, response_status, response_headers, response_body
-       FROM idempotency_keys WHERE caller_id = $1 AND key = $2`,
-      [callerId, key],
+    }>(
+      `SELECT request_hash, response_status, response_headers, response_body
+       FROM idempotency_keys WHERE caller_id = $1 AND key = $2 AND expires_at > now()`,
+      [request.callerId, request.key],
     );
-    // Deleted between the two statements (a failed first attempt): claiming again is fair.
-    if (!existing) return this.claim(callerId, key, hash);
-    if (existing.request_hash !== hash) return { outcome: 'mismatch' };
-    if (existing.state === 'in-flight') return { outcome: 'in-flight' };
+    if (!row) return { outcome: 'none' };
+    if (row.request_hash !== request.requestHash) return { outcome: 'mismatch' };
     return {
       outcome: 'replay',
       response: {
-        status: existing.response_status,
-        headers: existing.response_headers,
-        body: existing.response_body,
+        status: row.response_status,
+        headers: row.response_headers,
+        body: row.response_body,
       },
     };
   }
 
-  async complete(callerId: string, key: string, response: StoredResponse): Promise<void> {
-    await preparedQuery(
-      this.dataSource.manager,
-      'idempotency-complete',
-      `UPDATE idempotency_keys
-       SET state = 'done', response_status = $3, response_headers = $4, response_body = $5
-       WHERE caller_id = $1 AND key = $2`,
+  /**
+   * Records `response` as the answer to `request`, in `tx`. Throws IdempotencyKeyTaken when a
+   * request with the same key has committed its own answer first (the caller's transaction must
+   * then roll back).
+   */
+  async record(tx: Transaction, request: IdempotentRequest, response: StoredResponse) {
+    const recorded = await tx.query(
+      `INSERT INTO idempotency_keys (caller_id, key, request_hash, response_status,
+         response_headers, response_body, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))
+       ON CONFLICT (caller_id, key) DO UPDATE SET request_hash = excluded.request_hash,
+         response_status = excluded.response_status,
+         response_headers = excluded.response_headers,
+         response_body = excluded.response_body, created_at = now(),
+         expires_at = excluded.expires_at
+       WHERE idempotency_keys.expires_at <= now()
+       RETURNING key`,
       [
-        callerId,
-        key,
+        request.callerId,
+        request.key,
+        request.requestHash,
         response.status,
         JSON.stringify(response.headers),
         JSON.stringify(response.body),
+        IDEMPOTENCY_KEY_RETENTION_HOURS,
       ],
     );
-  }
-
-  async release(callerId: string, key: string): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM idempotency_keys WHERE caller_id = $1 AND key = $2 AND state = 'in-flight'`,
-      [callerId, key],
-    );
+    if (recorded.length === 0) {
+      throw new IdempotencyKeyTaken(`The Idempotency-Key ${request.key} was answered meanwhile`);
+    }
   }
 
   async deleteExpired(): Promise<number> {
-    const [, count]: [unknown, number] = await this.dataSource.query(
-      'DELETE FROM idempotency_keys WHERE expires_at < now()',
+    const [{ count }] = await this.database.query<{ count: number }>(
+      `WITH deleted AS (DELETE FROM idempotency_keys WHERE expires_at < now() RETURNING 1)
+       SELECT count(*)::int AS count FROM deleted`,
     );
     return count;
   }
 
-  onModuleInit(): void {
-    this.cleanup = setInterval(() => {
-      this.deleteExpired().catch((error: Error) =>
-        this.logger.warn(`Could not delete expired idempotency keys: ${error.message}`),
-      );
-    }, CLEANUP_EVERY_MS).unref();
+  onApplicationBootstrap(): void {
+    this.cleanup.start();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.cleanup);
+  onApplicationShutdown(): Promise<void> {
+    return this.cleanup.stop();
   }
 }

@@ -1,33 +1,58 @@
 import {
+  createParamDecorator,
   Injectable,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { catchError, concatMap, from, of, throwError, type Observable } from 'rxjs';
+import { catchError, from, of, switchMap, throwError, type Observable } from 'rxjs';
 import { callerOf } from '../auth/caller.js';
 import { ProblemException } from '../http/problem.exception.js';
-import { IdempotencyKeys, requestHash } from './idempotency-keys.js';
+import {
+  IdempotencyKeys,
+  requestHash,
+  type IdempotentRequest,
+  type PriorOutcome,
+  type StoredResponse,
+} from './idempotency-keys.js';
 
 const HEADER = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
-/** The response headers a replay must repeat: the rest are about the connection. */
-const REPLAYED_HEADERS = ['location', 'etag', 'content-location'];
+const requests = new WeakMap<Request, IdempotentRequest>();
 
 /**
- * Honours an `Idempotency-Key` header on the route it decorates: the first request with a key
- * runs and its response is stored; a retry with the same key and body gets that response again
- * without running anything; the same key with another body is refused (422), and so is a retry
- * while the first is still running (409). Keys belong to the caller.
+ * The request's Idempotency-Key, for the command that records its response in its own
+ * transaction (IdempotencyKeys.record); undefined when the request carries none.
+ */
+export const Idempotency = createParamDecorator(
+  (_: unknown, context: ExecutionContext): IdempotentRequest | undefined =>
+    requests.get(context.switchToHttp().getRequest<Request>()),
+);
+
+/** Sends a response the way a replay of it would be sent; returns its body. */
+export function respondWith(response: Response, stored: StoredResponse): unknown {
+  response.status(stored.status);
+  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
+  return stored.body;
+}
+
+/**
+ * Honours an `Idempotency-Key` header on the route it decorates. A retry with the same key and
+ * body gets the first response again without running anything; the same key with another body
+ * is refused (422). The route's command records its response in the transaction of its change,
+ * so a request that died left nothing behind, and its retry simply runs. Two requests with one
+ * key running at once: the one that commits second changes nothing and gets the first one's
+ * response. Keys belong to the caller.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(private readonly keys: IdempotencyKeys) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const request = context.switchToHttp().getRequest<Request>();
-    const response = context.switchToHttp().getResponse<Response>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
     const key = request.header(HEADER);
     if (key === undefined) return next.handle();
     if (!ACCEPTABLE_KEY.test(key)) {
@@ -40,57 +65,40 @@ export class IdempotencyInterceptor implements NestInterceptor {
         ],
       });
     }
-    const callerId = callerOf(request).id;
-    const claim = await this.keys.claim(
-      callerId,
+    const idempotent: IdempotentRequest = {
+      callerId: callerOf(request).id,
       key,
-      requestHash(request.method, request.path, request.body),
+      requestHash: requestHash(request.method, request.path, request.body),
+    };
+    const answered = this.answer(await this.keys.prior(idempotent), key, response);
+    if (answered) return answered;
+    requests.set(request, idempotent);
+    return next.handle().pipe(
+      // Failed, perhaps because a request with the same key committed first: answer as it did.
+      catchError((error: unknown) =>
+        from(this.keys.prior(idempotent).catch((): PriorOutcome => ({ outcome: 'none' }))).pipe(
+          switchMap((prior) => this.answer(prior, key, response) ?? throwError(() => error)),
+        ),
+      ),
     );
+  }
 
-    switch (claim.outcome) {
+  private answer(prior: PriorOutcome, key: string, response: Response) {
+    switch (prior.outcome) {
+      case 'none':
+        return undefined;
       case 'mismatch':
-        throw new ProblemException(422, {
-          type: 'idempotency-key-reused',
-          title: 'Idempotency-Key already used for another request',
-          detail: `The key "${key}" was first used with a different request; use a new key.`,
-        });
-      case 'in-flight':
-        throw new ProblemException(409, {
-          type: 'request-in-flight',
-          title: 'A request with this Idempotency-Key is still being processed',
-          detail: 'Retry once it has finished to get its response.',
-        });
-      case 'replay':
-        response.status(claim.response.status);
-        for (const [name, value] of Object.entries(claim.response.headers)) {
-          response.setHeader(name, value);
-        }
-        response.setHeader('Idempotent-Replayed', 'true');
-        return of(claim.response.body);
-      case 'claimed':
-        return next.handle().pipe(
-          concatMap(async (body) => {
-            await this.keys.complete(callerId, key, {
-              status: response.statusCode,
-              headers: replayedHeaders(response),
-              body,
-            });
-            return body;
-          }),
-          // A failed request leaves nothing to replay: the key is free for a corrected retry.
-          catchError((error: unknown) =>
-            from(this.keys.release(callerId, key)).pipe(concatMap(() => throwError(() => error))),
-          ),
+        return throwError(
+          () =>
+            new ProblemException(422, {
+              type: 'idempotency-key-reused',
+              title: 'Idempotency-Key already used for another request',
+              detail: `The key "${key}" was first used with a different request; use a new key.`,
+            }),
         );
+      case 'replay':
+        response.setHeader('Idempotent-Replayed', 'true');
+        return of(respondWith(response, prior.response));
     }
   }
-}
-
-function replayedHeaders(response: Response): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of REPLAYED_HEADERS) {
-    const value = response.getHeader(name);
-    if (value !== undefined) headers[name] = String(value);
-  }
-  return headers;
 }

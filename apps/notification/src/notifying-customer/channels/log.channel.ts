@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Notification } from '../notification.entity.js';
-import type { DeliveryChannel } from './delivery-channel.js';
+import type { Delivery, DeliveryChannel } from './delivery-channel.js';
 
 /** The default channel: the message goes to the service's structured log. */
 @Injectable()
@@ -8,7 +7,7 @@ export class LogChannel implements DeliveryChannel {
   readonly name = 'log';
   private readonly logger = new Logger('Notifications');
 
-  async deliver(notification: Notification): Promise<void> {
+  async deliver(notification: Delivery): Promise<void> {
     this.logger.log({
       msg: `To ${notification.recipient}: ${notification.subject}`,
       notificationId: notification.id,

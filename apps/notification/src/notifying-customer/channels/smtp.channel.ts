@@ -1,7 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import nodemailer from 'nodemailer';
-import type { Notification } from '../notification.entity.js';
-import type { DeliveryChannel } from './delivery-channel.js';
+import type { Delivery, DeliveryChannel } from './delivery-channel.js';
 
 /** E-mail through an SMTP server (`SMTP_URL`), with nodemailer. */
 export class SmtpChannel implements DeliveryChannel {
@@ -15,7 +14,7 @@ export class SmtpChannel implements DeliveryChannel {
     this.transport = nodemailer.createTransport(url);
   }
 
-  async deliver(notification: Notification): Promise<void> {
+  async deliver(notification: Delivery): Promise<void> {
     await this.transport.sendMail({
       from: this.from,
       to: notification.recipient,

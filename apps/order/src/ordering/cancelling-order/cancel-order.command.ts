@@ -1,11 +1,25 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EventStore, handleCommand, type EventMetadata } from '@ordering/event-store';
-import { Clock } from '@ordering/platform';
+import {
+  Clock,
+  IdempotencyKeys,
+  type IdempotentRequest,
+  type StoredResponse,
+} from '@ordering/platform';
+import { DataSource } from 'typeorm';
 import { orderDecider } from '../domain/order.decider.js';
 import { OrderRuleBroken } from '../domain/order-rule-broken.js';
-import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
 import { OrderSummary } from '../getting-order/order-summary.entity.js';
-import { DataSource } from 'typeorm';
+import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
+
+/** What `POST /orders/:id/cancel` answers, and what a retry with its Idempotency-Key gets again. */
+export function cancellationResponse(orderId: string, version: number): StoredResponse {
+  return {
+    status: 202,
+    headers: { etag: `"${version}"` },
+    body: { orderId, status: 'CANCELLED', version },
+  };
+}
 
 export class CancelOrderCommand extends Command<{ version: number }> {
   constructor(
@@ -16,6 +30,8 @@ export class CancelOrderCommand extends Command<{ version: number }> {
     /** From `If-Match`: cancel only if the order is still at this version. */
     readonly expectedVersion: number | undefined,
     readonly metadata: EventMetadata,
+    /** Its response is recorded in the cancellation's own transaction. */
+    readonly idempotency?: IdempotentRequest,
   ) {
     super();
   }
@@ -26,10 +42,12 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
   constructor(
     private readonly store: EventStore,
     private readonly dataSource: DataSource,
+    private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,
   ) {}
 
-  async execute({ orderId, customerId, reason, expectedVersion, metadata }: CancelOrderCommand) {
+  async execute(command: CancelOrderCommand) {
+    const { orderId, customerId, reason, expectedVersion, metadata, idempotency } = command;
     // Ownership is checked on the read model, which the append transaction keeps exact.
     const owned = await this.dataSource
       .getRepository(OrderSummary)
@@ -42,7 +60,16 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
       orderStreamId(orderId),
       orderDecider,
       { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } },
-      { metadata, expectedVersion, snapshots: ORDER_SNAPSHOTS },
+      {
+        metadata,
+        expectedVersion,
+        snapshots: ORDER_SNAPSHOTS,
+        inTransaction: async (tx, recorded) => {
+          if (!idempotency) return;
+          const cancelled = cancellationResponse(orderId, recorded.at(-1)!.streamPosition);
+          await this.idempotencyKeys.record(tx, idempotency, cancelled);
+        },
+      },
     );
     return { version };
   }

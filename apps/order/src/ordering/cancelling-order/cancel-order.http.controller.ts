@@ -20,15 +20,18 @@ import {
 } from '@nestjs/swagger';
 import {
   Caller,
-  UuidParam,
+  Idempotency,
   IdempotencyInterceptor,
+  type IdempotentRequest,
   ProblemException,
   requestMetadata,
+  respondWith,
+  UuidParam,
 } from '@ordering/platform';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { OrderProblemsInterceptor } from '../order-problems.interceptor.js';
-import { CancelOrderCommand } from './cancel-order.command.js';
+import { cancellationResponse, CancelOrderCommand } from './cancel-order.command.js';
 
 export class CancelOrderRequest {
   @ApiPropertyOptional({ maxLength: 500, example: 'Ordered by mistake' })
@@ -79,6 +82,7 @@ export class CancelOrderHttpController {
     @Body() request: CancelOrderRequest,
     @Headers('if-match') ifMatch: string | undefined,
     @Caller() caller: Caller,
+    @Idempotency() idempotency: IdempotentRequest | undefined,
     @Req() http: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<CancelOrderResponse> {
@@ -89,9 +93,9 @@ export class CancelOrderHttpController {
         request.reason ?? 'Cancelled by the customer',
         parseIfMatch(ifMatch),
         requestMetadata(http, caller),
+        idempotency,
       ),
     );
-    response.setHeader('ETag', `"${version}"`);
-    return { orderId, status: 'CANCELLED', version };
+    return respondWith(response, cancellationResponse(orderId, version)) as CancelOrderResponse;
   }
 }

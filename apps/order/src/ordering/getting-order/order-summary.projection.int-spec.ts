@@ -40,7 +40,7 @@ describe('OrderSummaryProjection (real PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const projection = new OrderSummaryProjection();
   const project = (events: RecordedEvent[]) =>
-    database.dataSource.transaction((tx) => projection.project(events, tx));
+    database.database.transaction((tx) => projection.project(events, tx));
   const summary = (orderId: string) =>
     database.dataSource.getRepository(OrderSummary).findOneByOrFail({ orderId });
 

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
-import { preparedQuery } from '@ordering/platform';
-import { In, type EntityManager } from 'typeorm';
+import type { Transaction } from '@ordering/platform';
 import {
   evolve,
   initialOrder,
@@ -29,6 +28,36 @@ export function summarize(state: Order, version: number, updatedAt: Date): Order
   });
 }
 
+interface SummaryRow {
+  order_id: string;
+  customer_id: string;
+  status: OrderSummary['status'];
+  items: OrderSummary['items'];
+  total: string;
+  currency: string;
+  reason: string | null;
+  short_lines: OrderSummary['shortLines'];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function fromRow(row: SummaryRow): OrderSummary {
+  return Object.assign(new OrderSummary(), {
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    items: row.items,
+    total: Number(row.total),
+    currency: row.currency,
+    reason: row.reason,
+    shortLines: row.short_lines,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}
+
 function stateOf(row: OrderSummary): Order {
   return {
     status: row.status,
@@ -52,7 +81,9 @@ export class OrderSummaryProjection implements InlineProjection {
   readonly name = 'order-summaries';
   readonly eventTypes = ORDER_EVENT_TYPES;
 
-  async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
+  readonly tables = ['order_summaries'];
+
+  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
     const rows = new Map<string, OrderSummary>();
     // An order whose first event here is its first event has no row to start from: placing an
     // order costs no read.
@@ -63,11 +94,13 @@ export class OrderSummaryProjection implements InlineProjection {
     }
     const toRead = [...firstSeen].filter(([, position]) => position > 1).map(([id]) => id);
     if (toRead.length > 0) {
-      const existing = await tx.getRepository(OrderSummary).find({
-        where: { orderId: In(toRead) },
-        lock: { mode: 'pessimistic_write' },
-      });
-      for (const row of existing) rows.set(row.orderId, row);
+      const existing = await tx.query<SummaryRow>(
+        `SELECT order_id, customer_id, status, items, total, currency, reason, short_lines,
+           version, created_at, updated_at
+         FROM order_summaries WHERE order_id = ANY($1::uuid[]) FOR UPDATE`,
+        [toRead],
+      );
+      for (const row of existing) rows.set(row.order_id, fromRow(row));
     }
 
     for (const event of events) {
@@ -84,9 +117,7 @@ export class OrderSummaryProjection implements InlineProjection {
     if (rows.size === 0) return;
     const summaries = [...rows.values()];
     // Redelivered history (a rebuild racing an append) must not move a row backwards.
-    await preparedQuery(
-      tx,
-      'order-summaries-upsert',
+    await tx.query(
       `INSERT INTO order_summaries (order_id, customer_id, status, items, total, currency, reason,
          short_lines, version, created_at, updated_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::bigint[],
@@ -111,9 +142,5 @@ export class OrderSummaryProjection implements InlineProjection {
         summaries.map((r) => r.updatedAt),
       ],
     );
-  }
-
-  async reset(tx: EntityManager): Promise<void> {
-    await tx.query('TRUNCATE order_summaries');
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, Res, UseInterceptors } from '@nestjs/common';
-import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -7,13 +7,18 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Caller, IdempotencyInterceptor, requestMetadata } from '@ordering/platform';
+import {
+  Caller,
+  Idempotency,
+  IdempotencyInterceptor,
+  type IdempotentRequest,
+  requestMetadata,
+  respondWith,
+} from '@ordering/platform';
 import type { Request, Response } from 'express';
-import { OrderRuleBroken } from '../domain/order-rule-broken.js';
-import { GetOrderQuery } from '../getting-order/get-order.query.js';
 import { OrderProblemsInterceptor } from '../order-problems.interceptor.js';
 import { orderIdFor } from './order-id.js';
-import { PlaceOrderCommand } from './place-order.command.js';
+import { PlaceOrderCommand, placementResponse } from './place-order.command.js';
 import { PlaceOrderRequest, PlaceOrderResponse } from './place-order.request.js';
 
 @ApiTags('orders')
@@ -21,10 +26,7 @@ import { PlaceOrderRequest, PlaceOrderResponse } from './place-order.request.js'
 @Controller('orders')
 @UseInterceptors(OrderProblemsInterceptor)
 export class PlaceOrderHttpController {
-  constructor(
-    private readonly commands: CommandBus,
-    private readonly queries: QueryBus,
-  ) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post()
   @HttpCode(202)
@@ -35,26 +37,21 @@ export class PlaceOrderHttpController {
   async place(
     @Body() request: PlaceOrderRequest,
     @Caller() caller: Caller,
+    @Idempotency() idempotency: IdempotentRequest | undefined,
     @Req() http: Request,
     @Res({ passthrough: true }) response: Response,
   ): Promise<PlaceOrderResponse> {
-    const orderId = orderIdFor(caller.id, http.header('idempotency-key'));
-    let version: number;
-    try {
-      ({ version } = await this.commands.execute(
-        new PlaceOrderCommand(orderId, caller.id, request.items, requestMetadata(http, caller)),
-      ));
-    } catch (error) {
-      // Only a retry whose first attempt placed the order but died before answering gets here.
-      const placed =
-        error instanceof OrderRuleBroken && error.rule === 'ORDER_EXISTS'
-          ? await this.queries.execute(new GetOrderQuery(orderId, caller))
-          : null;
-      if (!placed) throw error;
-      version = placed.version;
-    }
-    response.setHeader('Location', `/orders/${orderId}`);
-    response.setHeader('ETag', `"${version}"`);
-    return { orderId, status: 'PENDING' };
+    // With a key, the order id is derived from it: a retry can never place a second order.
+    const orderId = orderIdFor(caller.id, idempotency?.key);
+    const { version } = await this.commands.execute(
+      new PlaceOrderCommand(
+        orderId,
+        caller.id,
+        request.items,
+        requestMetadata(http, caller),
+        idempotency,
+      ),
+    );
+    return respondWith(response, placementResponse(orderId, version)) as PlaceOrderResponse;
   }
 }

@@ -9,8 +9,7 @@ import {
 } from '@ordering/contracts';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import { addToOutbox, type OutboxMessage } from '@ordering/messaging';
-import { deterministicUuid } from '@ordering/platform';
-import type { EntityManager } from 'typeorm';
+import { deterministicUuid, type Transaction } from '@ordering/platform';
 import { ORDER_EVENT_TYPES, type OrderEvent } from '../domain/order.js';
 
 /**
@@ -81,7 +80,7 @@ export class OrderIntegrationEvents implements InlineProjection {
   readonly name = 'order-integration-events';
   readonly eventTypes = ORDER_EVENT_TYPES;
 
-  async project(events: readonly RecordedEvent[], tx: EntityManager): Promise<void> {
+  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
     await addToOutbox(tx, events.map(toIntegrationEvent));
   }
 }

@@ -1,0 +1,412 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { connectionSettings, GuardedClient } from './connection-settings.js';
+import { DependencyUnavailableError, isTransient } from './transient.js';
+
+/** Something SQL runs on: the database (one statement, autocommit), a transaction, a session. */
+export interface Sql {
+  /**
+   * Runs one statement as a named prepared statement: PostgreSQL parses and plans each text once
+   * per connection. `text` must be a constant; everything that varies goes in `values`.
+   */
+  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+}
+
+export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+export interface TransactionOptions {
+  /** Names the unit of work in errors, logs and for statement observers. */
+  label?: string;
+  isolation?: IsolationLevel;
+}
+
+/** A statement about to be sent, as statement observers see it. */
+export interface Statement {
+  /** The transaction's label, the session's name, or `autocommit`. */
+  label: string;
+  /** Its place in its transaction (0 is BEGIN, the last one COMMIT) or session. */
+  index: number;
+  text: string;
+  /** The server process that will run it (what `pg_terminate_backend` takes). */
+  backendPid: number;
+}
+
+/**
+ * Called before every statement is sent, and awaited. Production code never sets one; tests use
+ * it to break a connection at an exact point of a unit of work.
+ */
+export type StatementObserver = (statement: Statement) => void | Promise<void>;
+
+/**
+ * A transaction's (or a session's) connection broke: nothing more can run on it. A transaction
+ * that loses its connection before COMMIT has committed nothing; one that loses it during COMMIT
+ * may have committed or not, which is why every unit of work is safe to retry.
+ */
+export class ConnectionLostError extends DependencyUnavailableError {
+  override name = 'ConnectionLostError';
+
+  constructor(what: string, cause: unknown) {
+    super(`Connection lost in ${what}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** A statement was sent to a transaction that had already ended: it would have run outside it. */
+export class TransactionEndedError extends Error {
+  override name = 'TransactionEndedError';
+}
+
+const logger = new Logger('Database');
+const openTransactions = new AsyncLocalStorage<Transaction>();
+const statementNames = new Map<string, string>();
+const MANY_STATEMENT_TEXTS = 2000;
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `s${createHash('sha1').update(text).digest('hex').slice(0, 30)}`;
+    statementNames.set(text, name);
+    if (statementNames.size === MANY_STATEMENT_TEXTS) {
+      logger.error(
+        `${MANY_STATEMENT_TEXTS} distinct SQL texts: some code builds SQL from values instead of passing them as parameters`,
+      );
+    }
+  }
+  return name;
+}
+
+async function prepared<Row>(client: pg.ClientBase, text: string, values: readonly unknown[]) {
+  const result = await client.query({ name: statementName(text), text, values: [...values] });
+  return result.rows as Row[];
+}
+
+/** A failure that leaves the connection unusable (as opposed to an SQL error in the work). */
+function breaksConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    return code.startsWith('08') || code.startsWith('57P');
+  }
+  return isTransient(error);
+}
+
+interface Observed {
+  readonly label: string;
+  readonly backendPid: number;
+}
+
+async function observe(
+  observers: ReadonlySet<StatementObserver>,
+  on: Observed,
+  index: number,
+  text: string,
+) {
+  for (const observer of observers) {
+    await observer({ label: on.label, index, text, backendPid: on.backendPid });
+  }
+}
+
+/**
+ * One unit of work on one connection. Every statement runs on that connection or fails: once the
+ * transaction has ended, or its connection is lost, `query` throws and nothing is sent anywhere
+ * else. Made only by `Database.transaction`.
+ */
+export class Transaction implements Sql, Observed {
+  private statements = 0;
+  private ended = false;
+  private lostWith?: unknown;
+  /** Marks left by the work (the outbox sets one), read by commit listeners. */
+  readonly marks = new Set<string>();
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    readonly label: string,
+    private readonly observers: ReadonlySet<StatementObserver>,
+  ) {}
+
+  get backendPid(): number {
+    return processIdOf(this.client);
+  }
+
+  /** Open: statements may still be sent. */
+  get isOpen(): boolean {
+    return !this.ended && this.lostWith === undefined;
+  }
+
+  get lost(): Error | undefined {
+    return this.lostWith as Error | undefined;
+  }
+
+  lose(error: unknown): void {
+    this.lostWith ??= error;
+  }
+
+  async query<Row = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<Row[]> {
+    this.ensureOpen();
+    await this.observe(text);
+    try {
+      return await prepared<Row>(this.client, text, values);
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** @internal BEGIN, COMMIT and ROLLBACK: simple statements, observed like the rest. */
+  async control(text: string): Promise<void> {
+    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+    await this.observe(text);
+    try {
+      await this.client.query(text);
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** @internal */
+  end(): void {
+    this.ended = true;
+  }
+
+  private get what(): string {
+    return `transaction "${this.label}"`;
+  }
+
+  private ensureOpen(): void {
+    if (this.ended) {
+      throw new TransactionEndedError(
+        `A statement was sent to ${this.what} after it ended: it would have run outside it`,
+      );
+    }
+    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+  }
+
+  private async observe(text: string): Promise<void> {
+    const index = this.statements++;
+    if (this.observers.size > 0) await observe(this.observers, this, index, text);
+  }
+
+  private failure(error: unknown): unknown {
+    if (this.lostWith !== undefined || breaksConnection(error)) {
+      this.lose(error);
+      return error instanceof ConnectionLostError
+        ? error
+        : new ConnectionLostError(this.what, error);
+    }
+    return error;
+  }
+}
+
+/**
+ * A connection of its own for as long as its owner keeps it: for session state such as an
+ * advisory lock or LISTEN. Once it is lost it stays lost; open another.
+ */
+export class Session implements Sql, Observed {
+  private statements = 0;
+  private lostWith?: unknown;
+  private readonly lostListeners: ((error: unknown) => void)[] = [];
+
+  constructor(
+    private readonly client: pg.Client,
+    readonly label: string,
+    private readonly observers: ReadonlySet<StatementObserver>,
+  ) {
+    client.on('error', (error) => this.lose(error));
+    client.on('end', () => this.lose(new Error('Connection terminated')));
+  }
+
+  get backendPid(): number {
+    return processIdOf(this.client);
+  }
+
+  get isLost(): boolean {
+    return this.lostWith !== undefined;
+  }
+
+  /** Called once, when the connection goes (or at once if it has gone). */
+  onLost(listener: (error: unknown) => void): void {
+    if (this.lostWith !== undefined) listener(this.lostWith);
+    else this.lostListeners.push(listener);
+  }
+
+  async query<Row = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<Row[]> {
+    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+    const index = this.statements++;
+    if (this.observers.size > 0) await observe(this.observers, this, index, text);
+    try {
+      return await prepared<Row>(this.client, text, values);
+    } catch (error) {
+      if (this.lostWith === undefined && !breaksConnection(error)) throw error;
+      this.lose(error);
+      throw new ConnectionLostError(this.what, error);
+    }
+  }
+
+  /** Delivers NOTIFYs on `channel` (a plain identifier) to `listener`. */
+  async listen(channel: string, listener: () => void): Promise<void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`Not a channel name: ${channel}`);
+    this.client.on('notification', (message) => {
+      if (message.channel === channel) listener();
+    });
+    await this.query(`LISTEN ${channel}`);
+  }
+
+  async close(): Promise<void> {
+    this.lose(new Error('Session closed'));
+    await this.client.end().catch(() => undefined);
+  }
+
+  private get what(): string {
+    return `session "${this.label}"`;
+  }
+
+  private lose(error: unknown): void {
+    if (this.lostWith !== undefined) return;
+    this.lostWith = error;
+    // A half-open socket would otherwise linger until the kernel gives up on it.
+    (
+      this.client as unknown as { connection?: { stream?: { destroy(): void } } }
+    ).connection?.stream?.destroy();
+    for (const listener of this.lostListeners.splice(0)) listener(error);
+  }
+}
+
+/**
+ * The one way to run SQL: one statement (`query`), a transaction (`transaction`), or a session
+ * (`session`), all on TypeORM's own pool and settings. TypeORM keeps the schema, the migrations
+ * and the simple reads of entities.
+ *
+ * A transaction runs on one connection from BEGIN to COMMIT. Nothing it sends can fall back to
+ * another connection; a lost connection fails the whole unit of work, which its caller retries.
+ * Code running inside a transaction that asks for another transaction, or for an autocommit
+ * statement, is refused: its statements would run outside the transaction it is part of.
+ */
+@Injectable()
+export class Database implements Sql {
+  private readonly observers = new Set<StatementObserver>();
+  private readonly commitListeners = new Set<(tx: Transaction) => void>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  private get pool(): pg.Pool {
+    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+  }
+
+  get url(): string {
+    return (this.dataSource.options as { url: string }).url;
+  }
+
+  /**
+   * Runs `work` in a transaction and commits it; rolls it back if `work` throws. Statements of
+   * `work` go through the `tx` it is given, and only through it.
+   */
+  async transaction<T>(
+    work: (tx: Transaction) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    const label = options.label ?? 'transaction';
+    this.refuseInsideTransaction(`The transaction "${label}"`);
+    const client = await this.connect(label);
+    const tx = new Transaction(client, label, this.observers);
+    const onError = (error: Error) => tx.lose(error);
+    client.on('error', onError);
+    let result: T;
+    try {
+      await tx.control(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
+      result = await openTransactions.run(tx, () => work(tx));
+      await tx.control('COMMIT');
+    } catch (error) {
+      if (!tx.lost) await tx.control('ROLLBACK').catch((rollback) => tx.lose(rollback));
+      throw error;
+    } finally {
+      tx.end();
+      client.removeListener('error', onError);
+      // A broken connection is thrown away, never handed to the next unit of work.
+      client.release(tx.lost);
+    }
+    for (const listener of this.commitListeners) listener(tx);
+    return result;
+  }
+
+  /** One statement in a transaction of its own (autocommit), on a pooled connection. */
+  async query<Row = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<Row[]> {
+    this.refuseInsideTransaction('An autocommit statement');
+    const client = await this.connect('autocommit');
+    let broken: unknown;
+    try {
+      if (this.observers.size > 0) {
+        await observe(
+          this.observers,
+          { label: 'autocommit', backendPid: processIdOf(client) },
+          0,
+          text,
+        );
+      }
+      return await prepared<Row>(client, text, values);
+    } catch (error) {
+      if (breaksConnection(error)) {
+        broken = error;
+        throw new ConnectionLostError('an autocommit statement', error);
+      }
+      throw error;
+    } finally {
+      client.release(broken as Error | undefined);
+    }
+  }
+
+  /** A dedicated connection, outside the pool, with the same settings. Close it when done. */
+  async session(name: string): Promise<Session> {
+    this.refuseInsideTransaction(`The session "${name}"`);
+    const client = new GuardedClient(connectionSettings(this.url, name));
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new ConnectionLostError(`session "${name}"`, error);
+    }
+    return new Session(client, name, this.observers);
+  }
+
+  /** Called after every commit, with the committed transaction (and its marks). */
+  onCommit(listener: (tx: Transaction) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** See StatementObserver. Returns the function that removes it. */
+  observeStatements(observer: StatementObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  private async connect(what: string): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw new ConnectionLostError(what, error);
+    }
+  }
+
+  private refuseInsideTransaction(what: string): void {
+    const current = openTransactions.getStore();
+    if (current?.isOpen) {
+      throw new Error(
+        `${what} was asked for inside the transaction "${current.label}", so it would run ` +
+          'outside it: use the transaction you were given',
+      );
+    }
+  }
+}
+
+function processIdOf(client: pg.Client): number {
+  return (client as unknown as { processID: number }).processID;
+}
