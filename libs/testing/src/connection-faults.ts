@@ -32,6 +32,7 @@ export class ConnectionFaults {
   private readonly stopObserving: () => void;
   private recording?: { filter: StatementFilter; statements: Statement[] };
   private armed?: Armed;
+  private held?: StatementFilter & { reached: () => void; released: Promise<void> };
   private seen = 0;
 
   constructor(database: Database) {
@@ -79,6 +80,19 @@ export class ConnectionFaults {
     });
   }
 
+  /**
+   * Holds the next matching statement (a retry's BEGIN, say) until `release` is called, so a
+   * test can look at what a failed attempt left before the retry runs.
+   */
+  holdNext(filter: StatementFilter): { reached: Promise<void>; release: () => void } {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const whenReached = new Promise<void>((resolve) => (reached = resolve));
+    this.held = { ...filter, reached, released };
+    return { reached: whenReached, release };
+  }
+
   /** How many statements it has seen so far (to tell whether any work ran at all). */
   get statementsSeen(): number {
     return this.seen;
@@ -88,6 +102,12 @@ export class ConnectionFaults {
     this.seen++;
     if (this.recording && matches(this.recording.filter, statement)) {
       this.recording.statements.push(statement);
+    }
+    const held = this.held;
+    if (held && matches(held, statement)) {
+      this.held = undefined;
+      held.reached();
+      await held.released;
     }
     const armed = this.armed;
     if (!armed || !matches(armed, statement)) return;

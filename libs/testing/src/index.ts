@@ -7,3 +7,5 @@ export * from './http-client.js';
 export * from './vhosts.js';
 export * from './system.js';
 export * from './connection-faults.js';
+export * from './in-process-service.js';
+export * from './test-publisher.js';

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  createEvent,
+  orderCancelledV1,
+  orderPlacedV1,
+  Queues,
+  type CloudEvent,
+} from '@ordering/contracts';
+import { connectConsumer } from '@ordering/messaging';
+import { Database } from '@ordering/platform';
+import {
+  ConnectionFaults,
+  eventually,
+  startInProcess,
+  testPublisher,
+  type InProcessService,
+} from '@ordering/testing';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+const SKU = 'FAULT-MUG';
+const STOCK = 1000;
+
+function placed(orderId: string, quantity: number): CloudEvent {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  return createEvent(orderPlacedV1, {
+    id,
+    subject: orderId,
+    time: now,
+    correlationid: id,
+    causationid: id,
+    data: {
+      orderId,
+      customerId: 'customer-1',
+      lines: [{ sku: SKU, quantity, unitPrice: 900 }],
+      total: 900 * quantity,
+      currency: 'EUR',
+      placedAt: now,
+      version: 1,
+    },
+  });
+}
+
+function cancelled(orderId: string): CloudEvent {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  return createEvent(orderCancelledV1, {
+    id,
+    subject: orderId,
+    time: now,
+    correlationid: id,
+    causationid: id,
+    data: { orderId, status: 'CANCELLED', version: 2, occurredAt: now, reason: 'changed my mind' },
+  });
+}
+
+describe('reserving and releasing stock under lost connections (real PostgreSQL and RabbitMQ)', () => {
+  let inventory: InProcessService;
+  let publisher: Awaited<ReturnType<typeof testPublisher>>;
+  let faults: ConnectionFaults;
+  const sql = <T>(text: string, values: unknown[] = []) =>
+    inventory.app.get(DataSource).query(text, values) as Promise<T[]>;
+
+  /** Everything a message about the order changes: its effect, outgoing event and inbox row. */
+  async function written(orderId: string, messageId: string) {
+    const [row] = await sql<Record<string, unknown>>(
+      `SELECT
+         (SELECT available FROM products WHERE sku = $3) AS available,
+         (SELECT reserved FROM products WHERE sku = $3) AS reserved,
+         (SELECT status FROM reservations WHERE order_id = $1::uuid) AS reservation,
+         (SELECT array_agg(routing_key ORDER BY id) FROM outbox WHERE aggregate_id = $1::text) AS published,
+         (SELECT count(*)::int FROM inbox WHERE message_id = $2::uuid) AS inbox`,
+      [orderId, messageId, SKU],
+    );
+    return row;
+  }
+
+  beforeAll(async () => {
+    inventory = await startInProcess({
+      name: 'inventory',
+      env: { INVENTORY_DEMO_CATALOGUE: 'false' },
+      load: async () => ({
+        service: (await import('../inventory-service.definition.js')).inventoryService,
+        module: (await import('../inventory.module.js')).InventoryModule,
+      }),
+      connect: (app) => connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
+    });
+    await sql(
+      `INSERT INTO products (sku, name, price, currency, available) VALUES ($1, 'Mug', 900, 'EUR', $2)`,
+      [SKU, STOCK],
+    );
+    publisher = await testPublisher(inventory.rabbitmqUrl);
+    faults = await new ConnectionFaults(inventory.app.get(Database)).start();
+  });
+
+  afterAll(async () => {
+    await faults?.stop();
+    await publisher?.close();
+    await inventory?.stop();
+  });
+
+  const stock = async () =>
+    (
+      await sql<{ available: number; reserved: number }>(
+        'SELECT available, reserved FROM products WHERE sku = $1',
+        [SKU],
+      )
+    )[0];
+
+  type Stock = { available: number; reserved: number };
+
+  /**
+   * For each statement of the consumer's transaction for `type`: the connection breaks just
+   * before it; before the retry runs, nothing of the message is there; after it, all of it, once.
+   */
+  async function atEveryStatement(
+    type: string,
+    run: () => Promise<{ orderId: string; message: CloudEvent; stock: Stock }>,
+    before: (stock: Stock) => Record<string, unknown>,
+    after: (stock: Stock) => Record<string, unknown>,
+  ) {
+    const label = `consume ${type}`;
+    const statements = await faults.statementsOf({ label }, async () => {
+      const { orderId, message } = await run();
+      await eventually(async () =>
+        expect(await written(orderId, message.id)).toMatchObject({ inbox: 1 }),
+      );
+    });
+    expect(statements.at(-1)).toBe('COMMIT');
+    for (const [index, text] of statements.entries()) {
+      const broken = faults.breakBefore({ label, index });
+      const { orderId, message, stock: was } = await run();
+      expect(await broken).toBe(text);
+      const retry = faults.holdNext({ label });
+      await retry.reached;
+      expect(await written(orderId, message.id)).toEqual(before(was));
+      retry.release();
+      await eventually(async () => expect(await written(orderId, message.id)).toEqual(after(was)));
+    }
+  }
+
+  it('reserves an order’s stock once, whatever statement loses the connection', async () => {
+    await atEveryStatement(
+      'order.placed',
+      async () => {
+        const orderId = randomUUID();
+        const message = placed(orderId, 2);
+        const was = await stock();
+        await publisher.publish(message);
+        return { orderId, message, stock: was };
+      },
+      (was) => ({ ...was, reservation: null, published: null, inbox: 0 }),
+      (was) => ({
+        available: was.available - 2,
+        reserved: was.reserved + 2,
+        reservation: 'RESERVED',
+        published: ['inventory.reserved'],
+        inbox: 1,
+      }),
+    );
+  });
+
+  it('releases a cancelled order’s stock once, whatever statement loses the connection', async () => {
+    await atEveryStatement(
+      'order.cancelled',
+      async () => {
+        const orderId = randomUUID();
+        const reservation = placed(orderId, 3);
+        await publisher.publish(reservation);
+        await eventually(async () =>
+          expect(await written(orderId, reservation.id)).toMatchObject({ inbox: 1 }),
+        );
+        const message = cancelled(orderId);
+        const was = await stock();
+        await publisher.publish(message);
+        return { orderId, message, stock: was };
+      },
+      (was) => ({
+        ...was,
+        reservation: 'RESERVED',
+        published: ['inventory.reserved'],
+        inbox: 0,
+      }),
+      (was) => ({
+        available: was.available + 3,
+        reserved: was.reserved - 3,
+        reservation: 'RELEASED',
+        published: ['inventory.reserved', 'inventory.released'],
+        inbox: 1,
+      }),
+    );
+    // Conserved through it all.
+    const { available, reserved } = await stock();
+    expect(available + reserved).toBe(STOCK);
+  });
+});

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createEvent, orderConfirmedV1, Queues, type CloudEvent } from '@ordering/contracts';
+import { connectConsumer } from '@ordering/messaging';
+import { Database } from '@ordering/platform';
+import {
+  ConnectionFaults,
+  eventually,
+  freePort,
+  startInProcess,
+  testPublisher,
+  type InProcessService,
+} from '@ordering/testing';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { DataSource } from 'typeorm';
+
+function confirmed(orderId: string): CloudEvent {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  return createEvent(orderConfirmedV1, {
+    id,
+    subject: orderId,
+    time: now,
+    correlationid: id,
+    causationid: id,
+    data: { orderId, status: 'CONFIRMED', version: 2, occurredAt: now },
+  });
+}
+
+describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ and SMTP)', () => {
+  let notification: InProcessService;
+  let publisher: Awaited<ReturnType<typeof testPublisher>>;
+  let faults: ConnectionFaults;
+  let orderApi: http.Server;
+  let smtp: SMTPServer;
+  let answerDelayMs = 0;
+  const mails: string[] = [];
+  const sql = <T>(text: string, values: unknown[] = []) =>
+    notification.app.get(DataSource).query(text, values) as Promise<T[]>;
+
+  const notificationsOf = (orderId: string) =>
+    sql<{ status: string; attempts: number }>(
+      'SELECT status, attempts FROM notifications WHERE order_id = $1',
+      [orderId],
+    );
+  const mailsTo = (orderId: string) => mails.filter((mail) => mail.includes(orderId));
+
+  beforeAll(async () => {
+    // The order API, as far as this service asks it: the details of any order.
+    orderApi = http.createServer((request, response) => {
+      const orderId = request.url!.split('/').pop();
+      setTimeout(() => {
+        response.setHeader('content-type', 'application/json');
+        response.end(
+          JSON.stringify({
+            orderId,
+            customerId: 'customer-1',
+            status: 'CONFIRMED',
+            items: [{ sku: 'MUG', quantity: 1, unitPrice: 900 }],
+            total: 900,
+            currency: 'EUR',
+          }),
+        );
+      }, answerDelayMs);
+    });
+    await new Promise<void>((resolve) => orderApi.listen(0, '127.0.0.1', resolve));
+    const smtpPort = await freePort();
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        let raw = '';
+        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+        stream.on('end', () => {
+          mails.push(raw);
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+
+    notification = await startInProcess({
+      name: 'notification',
+      env: {
+        ORDER_API_URL: `http://127.0.0.1:${(orderApi.address() as AddressInfo).port}`,
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      },
+      load: async () => ({
+        service: (await import('../notification-service.definition.js')).notificationService,
+        module: (await import('../notification.module.js')).NotificationModule,
+      }),
+      connect: (app) => connectConsumer(app, 'notification', Queues.notificationOrderEvents),
+    });
+    publisher = await testPublisher(notification.rabbitmqUrl);
+    faults = await new ConnectionFaults(notification.app.get(Database)).start();
+  });
+
+  afterAll(async () => {
+    await faults?.stop();
+    await publisher?.close();
+    await notification?.stop();
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await new Promise((resolve) => orderApi?.close(resolve));
+  });
+
+  it('holds no transaction open while it asks the order API', async () => {
+    answerDelayMs = 700;
+    try {
+      const orderId = randomUUID();
+      await publisher.publish(confirmed(orderId));
+      // While the order API takes its time, the service has no transaction open anywhere.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      const open = await sql(
+        `SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`,
+      );
+      expect(open).toEqual([]);
+      await eventually(async () => expect(await notificationsOf(orderId)).toHaveLength(1));
+    } finally {
+      answerDelayMs = 0;
+    }
+  });
+
+  it('records one notification per event, whatever statement loses the connection', async () => {
+    const label = 'consume order.confirmed';
+    const statements = await faults.statementsOf({ label }, async () => {
+      const orderId = randomUUID();
+      await publisher.publish(confirmed(orderId));
+      await eventually(async () => expect(await notificationsOf(orderId)).toHaveLength(1));
+    });
+    expect(statements).toEqual([
+      'BEGIN',
+      expect.stringContaining('INSERT INTO notifications'),
+      expect.stringContaining('INSERT INTO inbox'),
+      'COMMIT',
+    ]);
+    for (const [index, text] of statements.entries()) {
+      const orderId = randomUUID();
+      const broken = faults.breakBefore({ label, index });
+      await publisher.publish(confirmed(orderId));
+      expect(await broken).toBe(text);
+      const retry = faults.holdNext({ label });
+      await retry.reached;
+      expect(await notificationsOf(orderId)).toEqual([]);
+      retry.release();
+      await eventually(async () =>
+        expect(await notificationsOf(orderId)).toEqual([{ status: 'SENT', attempts: 1 }]),
+      );
+      await eventually(() => expect(mailsTo(orderId)).toHaveLength(1));
+    }
+  });
+
+  it('sends a notification once when recording that it was sent loses the connection', async () => {
+    const orderId = randomUUID();
+    const broken = faults.breakBefore({ label: 'autocommit', text: /SET status = 'SENT'/ });
+    await publisher.publish(confirmed(orderId));
+    await broken;
+    await eventually(async () =>
+      expect(await notificationsOf(orderId)).toEqual([{ status: 'SENT', attempts: 1 }]),
+    );
+    // Well past the next deliveries: still one mail.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(mailsTo(orderId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createEvent, inventoryReservedV1, Queues, type CloudEvent } from '@ordering/contracts';
+import { connectConsumer } from '@ordering/messaging';
+import { Database } from '@ordering/platform';
+import {
+  ConnectionFaults,
+  eventually,
+  httpClient,
+  startInProcess,
+  testPublisher,
+  tokenFor,
+  type InProcessService,
+} from '@ordering/testing';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+function reserved(orderId: string): CloudEvent {
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  return createEvent(inventoryReservedV1, {
+    id,
+    subject: orderId,
+    time: now,
+    correlationid: id,
+    causationid: id,
+    data: { orderId, lines: [{ sku: 'MUG', quantity: 1 }], reservedAt: now },
+  });
+}
+
+describe('the fulfilment saga under lost connections (real PostgreSQL and RabbitMQ)', () => {
+  let order: InProcessService;
+  let publisher: Awaited<ReturnType<typeof testPublisher>>;
+  let faults: ConnectionFaults;
+  const sql = <T>(text: string, values: unknown[] = []) =>
+    order.app.get(DataSource).query(text, values) as Promise<T[]>;
+
+  async function place(): Promise<string> {
+    const placed = await httpClient(order.url)('POST', '/orders', {
+      token: tokenFor('customer-saga'),
+      body: { items: [{ sku: 'MUG', quantity: 1 }] },
+    });
+    expect(placed.status).toBe(202);
+    return placed.body.orderId;
+  }
+
+  /** The order's whole state across its tables. */
+  async function written(orderId: string, messageId: string = randomUUID()) {
+    const [row] = await sql<Record<string, unknown>>(
+      `SELECT
+         (SELECT status FROM order_summaries WHERE order_id = $1::uuid) AS status,
+         (SELECT version FROM event_streams WHERE stream_id = 'order-' || $1::text) AS version,
+         (SELECT count(*)::int FROM events WHERE stream_id = 'order-' || $1::text) AS events,
+         (SELECT array_agg(routing_key ORDER BY id) FROM outbox WHERE aggregate_id = $1::text) AS published,
+         (SELECT count(*)::int FROM reservation_deadlines WHERE order_id = $1::uuid) AS deadlines,
+         (SELECT count(*)::int FROM inbox WHERE message_id = $2::uuid) AS inbox`,
+      [orderId, messageId],
+    );
+    return row;
+  }
+
+  beforeAll(async () => {
+    order = await startInProcess({
+      name: 'order',
+      load: async () => ({
+        service: (await import('../order-service.definition.js')).orderService,
+        module: (await import('../order.module.js')).OrderModule,
+      }),
+      connect: (app) => connectConsumer(app, 'order', Queues.orderInventoryEvents),
+    });
+    await sql(
+      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
+       VALUES ('MUG', 'Mug', 900, 'EUR', 100, 1, now())`,
+    );
+    publisher = await testPublisher(order.rabbitmqUrl);
+    faults = await new ConnectionFaults(order.app.get(Database)).start();
+  });
+
+  afterAll(async () => {
+    await faults?.stop();
+    await publisher?.close();
+    await order?.stop();
+  });
+
+  const pending = { status: 'PENDING', version: 1, events: 1, published: ['order.placed'] };
+
+  it('confirms an order once, whatever statement of the saga step loses the connection', async () => {
+    const label = 'consume inventory.reserved';
+    const statements = await faults.statementsOf({ label }, async () => {
+      const orderId = await place();
+      await publisher.publish(reserved(orderId));
+      await eventually(async () => expect(await written(orderId)).toMatchObject({ version: 2 }));
+    });
+    expect(statements.at(-1)).toBe('COMMIT');
+    for (const [index, text] of statements.entries()) {
+      const orderId = await place();
+      const answer = reserved(orderId);
+      const broken = faults.breakBefore({ label, index });
+      await publisher.publish(answer);
+      expect(await broken).toBe(text);
+      const retry = faults.holdNext({ label });
+      await retry.reached;
+      expect(await written(orderId, answer.id)).toEqual({ ...pending, deadlines: 1, inbox: 0 });
+      retry.release();
+      await eventually(async () =>
+        expect(await written(orderId, answer.id)).toEqual({
+          status: 'CONFIRMED',
+          version: 2,
+          events: 2,
+          published: ['order.placed', 'order.confirmed'],
+          deadlines: 0,
+          inbox: 1,
+        }),
+      );
+    }
+  });
+
+  it('rejects an order past its deadline once, whatever statement loses the connection', async () => {
+    const label = 'reservation deadline';
+    const due = (orderId: string) =>
+      sql('UPDATE reservation_deadlines SET due_at = now() WHERE order_id = $1', [orderId]);
+    const statements = await faults.statementsOf({ label }, async () => {
+      const orderId = await place();
+      await due(orderId);
+      await eventually(async () => expect(await written(orderId)).toMatchObject({ version: 2 }));
+    });
+    expect(statements.at(-1)).toBe('COMMIT');
+    for (const [index, text] of statements.entries()) {
+      const orderId = await place();
+      const broken = faults.breakBefore({ label, index });
+      await due(orderId);
+      expect(await broken).toBe(text);
+      const retry = faults.holdNext({ label });
+      await retry.reached;
+      expect(await written(orderId)).toEqual({ ...pending, deadlines: 1, inbox: 0 });
+      retry.release();
+      await eventually(async () =>
+        expect(await written(orderId)).toEqual({
+          status: 'REJECTED',
+          version: 2,
+          events: 2,
+          published: ['order.placed', 'order.rejected'],
+          deadlines: 0,
+          inbox: 0,
+        }),
+      );
+      // A connection lost is not the deadline's fault: it was not postponed or counted.
+      expect(
+        await sql('SELECT attempts FROM reservation_deadlines WHERE order_id = $1', [orderId]),
+      ).toEqual([]);
+    }
+  });
+
+  it('postpones a deadline that keeps failing, and fires the others meanwhile', async () => {
+    // An order whose stream holds an event no code knows: its deadline cannot be decided.
+    const broken = randomUUID();
+    await sql(`INSERT INTO event_streams (stream_id, version) VALUES ('order-' || $1, 1)`, [
+      broken,
+    ]);
+    await sql(
+      `INSERT INTO events (stream_id, stream_position, type, schema_version, data)
+       VALUES ('order-' || $1, 1, 'OrderTeleported', 1, '{}')`,
+      [broken],
+    );
+    await sql(
+      `INSERT INTO reservation_deadlines (order_id, due_at) VALUES ($1, now() - interval '1 minute')`,
+      [broken],
+    );
+    const orderId = await place();
+    await sql('UPDATE reservation_deadlines SET due_at = now() WHERE order_id = $1', [orderId]);
+
+    await eventually(async () =>
+      expect(await written(orderId)).toMatchObject({ status: 'REJECTED' }),
+    );
+    const [postponed] = await sql<{ attempts: number; last_error: string; later: boolean }>(
+      `SELECT attempts, last_error, due_at > now() AS later FROM reservation_deadlines
+       WHERE order_id = $1`,
+      [broken],
+    );
+    expect(postponed.attempts).toBeGreaterThanOrEqual(1);
+    expect(postponed.last_error).toContain('OrderTeleported');
+    expect(postponed.later).toBe(true);
+  });
+});
