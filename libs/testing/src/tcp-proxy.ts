@@ -7,6 +7,7 @@ import net from 'node:net';
 export class TcpProxy {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private frozen = false;
   port = 0;
 
   constructor(
@@ -19,6 +20,12 @@ export class TcpProxy {
       // A connection that slips in while the proxy is being cut is refused like the rest.
       if (!this.server) {
         client.destroy();
+        return;
+      }
+      // Frozen: the connection is taken and then nothing ever comes back on it.
+      if (this.frozen) {
+        this.sockets.add(client);
+        client.on('error', () => client.destroy());
         return;
       }
       const upstream = net.connect(this.targetPort, this.targetHost);
@@ -43,6 +50,18 @@ export class TcpProxy {
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Stops forwarding anything while keeping every connection open: a server that has gone away
+   * without closing its sockets (a half-open connection), where nothing fails, it just hangs.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
   }
 
   /** Listens again on the same port. */

@@ -18,6 +18,13 @@ import { preflight, UnreachableDependencyError } from './preflight.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
+ * A service asked to stop exits within this, finished or not: below the launcher's grace period
+ * (15 s) and Docker's (10 s), so that it is never killed with its logs unwritten. What it had not
+ * finished (a message in hand, a transaction in flight) is redelivered or rolled back.
+ */
+export const SHUTDOWN_DEADLINE_MS = 8000;
+
+/**
  * How every service talks HTTP: JSON bodies up to MAX_BODY_BYTES, DTOs validated, every error
  * answered as problem details, OpenAPI at `/docs`. Tests call it too, so they test the real thing.
  * Call it before `listen()`, on an application created with `bodyParser: false`.
@@ -60,12 +67,24 @@ export async function runService<E extends ServiceEnvironment>(
     throw error;
   }
 
-  return startHttpApp(
+  const app = await startHttpApp(
     service,
     appModule,
     environment[service.httpPortVariable] as number,
     configure,
   );
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        console.error(
+          `The ${service.name} service did not stop within ${SHUTDOWN_DEADLINE_MS} ms of ` +
+            `${signal}; exiting anyway.`,
+        );
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+  return app;
 }
 
 /**
