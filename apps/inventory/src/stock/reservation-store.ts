@@ -33,7 +33,10 @@ export const reservations = {
     }
   },
 
-  /** Locks the rows in SKU order, so orders racing for the same products cannot deadlock. */
+  /**
+   * Locks the rows in SKU order (the database's), so orders racing for the same products cannot
+   * deadlock: every change to stock takes its locks through here first.
+   */
   async lockStock(tx: Transaction, skus: string[]): Promise<StockLevel[]> {
     return tx.query<StockLevel>(
       'SELECT sku, available FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE',
@@ -51,6 +54,9 @@ export const reservations = {
   },
 
   async giveBack(tx: Transaction, orderId: string, lines: RequestedLine[]): Promise<void> {
+    // In the same order as every reservation takes them: locked in any other order, a release and
+    // a reservation sharing two products deadlock.
+    await this.lockStock(tx, [...new Set(lines.map((line) => line.sku))]);
     await tx.query(
       `UPDATE products p SET available = p.available + l.quantity, reserved = p.reserved - l.quantity
        FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,

@@ -21,7 +21,7 @@ import { DataSource } from 'typeorm';
 const SKU = 'FAULT-MUG';
 const STOCK = 1000;
 
-function placed(orderId: string, quantity: number): CloudEvent {
+function placed(orderId: string, quantity: number, skus: string[] = [SKU]): CloudEvent {
   const id = randomUUID();
   const now = new Date().toISOString();
   return createEvent(orderPlacedV1, {
@@ -33,8 +33,8 @@ function placed(orderId: string, quantity: number): CloudEvent {
     data: {
       orderId,
       customerId: 'customer-1',
-      lines: [{ sku: SKU, quantity, unitPrice: 900 }],
-      total: 900 * quantity,
+      lines: skus.map((sku) => ({ sku, quantity, unitPrice: 900 })),
+      total: 900 * quantity * skus.length,
       currency: 'EUR',
       placedAt: now,
       version: 1,
@@ -87,7 +87,8 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
       connect: (app) => connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
     });
     await sql(
-      `INSERT INTO products (sku, name, price, currency, available) VALUES ($1, 'Mug', 900, 'EUR', $2)`,
+      `INSERT INTO products (sku, name, price, currency, available)
+       VALUES ($1, 'Mug', 900, 'EUR', $2), ('PAIR-A', 'A', 100, 'EUR', $2), ('PAIR-B', 'B', 100, 'EUR', $2)`,
       [SKU, STOCK],
     );
     publisher = await testPublisher(inventory.rabbitmqUrl);
@@ -193,5 +194,48 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
     // Conserved through it all.
     const { available, reserved } = await stock();
     expect(available + reserved).toBe(STOCK);
+  });
+
+  it('never deadlocks releases against reservations of the same products', async () => {
+    const deadlocks = async () =>
+      (
+        await sql<{ deadlocks: string }>(
+          'SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()',
+        )
+      )[0].deadlocks;
+    // Orders listing the two products in one order; reservations take them in the other.
+    const first = Array.from({ length: 30 }, () => {
+      const orderId = randomUUID();
+      return { orderId, message: placed(orderId, 1, ['PAIR-B', 'PAIR-A']) };
+    });
+    for (const { message } of first) await publisher.publish(message);
+    await eventually(async () => {
+      for (const { orderId, message } of first) {
+        expect(await written(orderId, message.id)).toMatchObject({ reservation: 'RESERVED' });
+      }
+    });
+    const before = await deadlocks();
+    // Releases of those and new reservations, all at once.
+    const second = Array.from({ length: 30 }, () => {
+      const orderId = randomUUID();
+      return { orderId, message: placed(orderId, 1, ['PAIR-A', 'PAIR-B']) };
+    });
+    await Promise.all([
+      ...first.map(({ orderId }) => publisher.publish(cancelled(orderId))),
+      ...second.map(({ message }) => publisher.publish(message)),
+    ]);
+    await eventually(async () => {
+      for (const { orderId } of first) {
+        expect(await sql('SELECT status FROM reservations WHERE order_id = $1', [orderId])).toEqual(
+          [{ status: 'RELEASED' }],
+        );
+      }
+      for (const { orderId, message } of second) {
+        expect(await written(orderId, message.id)).toMatchObject({ reservation: 'RESERVED' });
+      }
+    });
+    // Backends report their statistics a second or so late: wait for them before comparing.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await deadlocks()).toBe(before);
   });
 });

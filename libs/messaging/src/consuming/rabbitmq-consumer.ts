@@ -9,6 +9,7 @@ import {
 import {
   type BrokerConnection,
   type Database,
+  isConflict,
   isTransient,
   type ManagedChannel,
   PeriodicTask,
@@ -198,6 +199,12 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
         }
         // Its channel is gone (the broker redelivers it) or the service is stopping.
         if (!this.isCurrent(channel) || this.closing) return;
+        if (isConflict(error)) {
+          // Lost a race with another transaction: again at once, after a moment's jitter.
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
+          pause = FIRST_PAUSE_MS / 2;
+          continue;
+        }
         this.log.warn(
           `${event.type} ${event.id}: ${(error as Error).message}; trying again in ${pause} ms ` +
             '(a dependency failed: this costs the message none of its attempts)',

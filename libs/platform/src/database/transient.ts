@@ -65,3 +65,14 @@ export function isTransient(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * A transaction that lost a race with another (a deadlock victim, a serialization failure):
+ * nothing is down, so it is tried again at once rather than after a growing pause.
+ */
+export function isConflict(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown }).code ??
+    (error as { driverError?: { code?: unknown } }).driverError?.code;
+  return code === '40P01' || code === '40001';
+}
