@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { databaseName } from '../connection-url.js';
+import { GuardedClient } from './connection-settings.js';
 
 const DUPLICATE_DATABASE = '42P04';
 const UNIQUE_VIOLATION = '23505';
@@ -12,7 +12,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   const name = databaseName(url);
   const maintenance = new URL(url);
   maintenance.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: maintenance.toString() });
+  const client = new GuardedClient({ connectionString: maintenance.toString() });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
