@@ -9,3 +9,4 @@ export * from './system.js';
 export * from './connection-faults.js';
 export * from './in-process-service.js';
 export * from './test-publisher.js';
+export * from './fault-injection.js';

@@ -26,7 +26,10 @@ export async function freePort(): Promise<number> {
  */
 export class ServiceProcess {
   private child?: ChildProcess;
+  /** What the current process said. */
   output = '';
+  /** What every process it started said, restarts included. */
+  history = '';
 
   constructor(
     readonly service: ServiceName,
@@ -41,12 +44,17 @@ export class ServiceProcess {
   /** Starts the process without waiting for it to be ready. */
   spawn(): ChildProcess {
     this.output = '';
+    this.history += `\n--- ${this.service} started at ${new Date().toISOString()} ---\n`;
     const child = spawn(process.execPath, ['--enable-source-maps', entryPoint(this.service)], {
       env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    const keep = (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.history += chunk.toString();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     this.child = child;
     return child;
   }
@@ -67,6 +75,12 @@ export class ServiceProcess {
       throw new Error(`${this.service} did not become healthy: ${error.message}\n${this.output}`);
     });
     return this;
+  }
+
+  /** Whether its process is alive (started and not exited). */
+  isRunning(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
   async exited(): Promise<number | null> {

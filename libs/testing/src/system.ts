@@ -14,7 +14,8 @@ const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
 export class OrderingSystem {
   readonly services = new Map<ServiceName, ServiceProcess>();
   readonly admin = tokenFor('ops', { admin: true });
-  private readonly databases: string[] = [];
+  /** The database of each service, by service name. */
+  readonly databases = new Map<ServiceName, string>();
   private vhost?: { url: string; remove: () => Promise<void> };
 
   constructor(private readonly env: Record<string, string> = {}) {}
@@ -30,7 +31,7 @@ export class OrderingSystem {
     ) as Record<ServiceName, number>;
     for (const name of SERVICES) {
       const database = uniqueDatabaseName(name);
-      this.databases.push(database);
+      this.databases.set(name, database);
       const upper = name.toUpperCase();
       this.services.set(
         name,
@@ -53,7 +54,7 @@ export class OrderingSystem {
 
   async stop(): Promise<void> {
     await Promise.all([...this.services.values()].map((service) => service.stop()));
-    await Promise.all(this.databases.map(dropDatabase));
+    await Promise.all([...this.databases.values()].map(dropDatabase));
     await this.vhost?.remove();
   }
 
