@@ -43,9 +43,7 @@ const cart = {
 const streamTotals = {
   name: 'bench-stream-totals',
   eventTypes: [ITEM_ADDED],
-  async reset(tx) {
-    await tx.query('TRUNCATE bench_stream_totals');
-  },
+  tables: ['bench_stream_totals'],
   async project(events, tx) {
     const totals = new Map();
     for (const event of events) {
@@ -164,6 +162,7 @@ export default {
 
     const es = await dist('event-store');
     const messaging = await dist('messaging');
+    const platform = await dist('platform');
     const { DataSource } = await import('typeorm');
     const registry = new es.EventTypeRegistry({
       [EVENT_TYPE]: { version: 1 },
@@ -198,13 +197,14 @@ export default {
         type: 'postgres',
         url: database.url,
         applicationName: 'bench-event-store',
-        extra: { max: Math.max(...CONCURRENCIES) },
+        extra: platform.poolSettings(database.url, 'bench-event-store', Math.max(...CONCURRENCIES)),
       });
       await dataSource.initialize();
-      const store = new es.EventStore(dataSource, registry);
+      const storeDatabase = new platform.Database(dataSource);
+      const store = new es.EventStore(storeDatabase, registry);
 
       const appendOne = (streamId, expectedVersion) => {
-        const orderId = streamId;
+        const orderId = streamId.replace(/^order-/, '');
         const messageId = randomUUID();
         return store.appendToStream(
           streamId,
@@ -257,10 +257,9 @@ export default {
         const full = await es.aggregateStream(store, aggregateId, cart);
         if (full.version !== AGGREGATE_EVENTS)
           throw new Error(`aggregate at version ${full.version}`);
-        await es.saveSnapshot(dataSource.manager, aggregateId, SNAPSHOTS, {
-          version: full.version,
-          state: full.state,
-        });
+        await storeDatabase.transaction((tx) =>
+          es.saveSnapshot(tx, aggregateId, SNAPSHOTS, { version: full.version, state: full.state }),
+        );
         const fromSnapshot = await es.aggregateStream(store, aggregateId, cart, {
           snapshots: SNAPSHOTS,
         });
@@ -277,10 +276,12 @@ export default {
         type: 'postgres',
         url: rebuildDatabase.url,
         applicationName: 'bench-rebuild',
-        extra: { max: 2 },
+        extra: platform.poolSettings(rebuildDatabase.url, 'bench-rebuild', 2),
       });
       await rebuildSource.initialize();
-      const rebuildStore = new es.EventStore(rebuildSource, registry, [streamTotals]);
+      const rebuildStore = new es.EventStore(new platform.Database(rebuildSource), registry, [
+        streamTotals,
+      ]);
       await plan.step(
         rebuildWeight,
         `event-store: bulk-inserting ${rebuildEvents.toLocaleString('en')} events`,

@@ -77,7 +77,7 @@ export default {
       SlimOutboxIndexes1764400010000,
       MessagingModule,
     } = await dist('messaging');
-    const { BrokerModule } = await dist('platform');
+    const { BrokerModule, DatabaseModule, poolSettings } = await dist('platform');
     const { Module } = await import('@nestjs/common');
     const { NestFactory } = await import('@nestjs/core');
     const { TypeOrmModule } = await import('@nestjs/typeorm');
@@ -122,7 +122,7 @@ export default {
                '{id}', to_jsonb(s.id::text)), '{subject}', to_jsonb(s.order_id)),
                '{correlationid}', to_jsonb(s.id::text)), '{causationid}', to_jsonb(s.id::text)),
                '{data,orderId}', to_jsonb(s.order_id))
-           FROM (SELECT gen_random_uuid() AS id, 'order-' || gen_random_uuid() AS order_id
+           FROM (SELECT gen_random_uuid() AS id, gen_random_uuid()::text AS order_id
                  FROM generate_series(1, $4::int)) s`,
           [topology.exchange, ROUTING_KEY, JSON.stringify(template), count],
         );
@@ -172,8 +172,9 @@ export default {
               type: 'postgres',
               url: database.url,
               applicationName: 'bench-relay',
-              extra: { max: 4 },
+              extra: poolSettings(database.url, 'bench-relay', 4),
             }),
+            DatabaseModule,
             BrokerModule.forRoot({
               url: vhost?.url ?? RABBITMQ_URL,
               connectionName: 'bench-relay',
@@ -214,7 +215,7 @@ export default {
           async () => {
             const messages = Array.from({ length: rows }, () => {
               const id = randomUUID();
-              const event = cloudEvent(`order-${randomUUID()}`, id);
+              const event = cloudEvent(randomUUID(), id);
               return { id, event, body: Buffer.from(JSON.stringify(event)) };
             });
             samples.raw.push(await rawPublish(channel, topology.exchange, messages));
