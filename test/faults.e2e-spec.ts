@@ -410,8 +410,59 @@ describe('integrity under faults: database connections dropped, broker restarted
         ...Object.entries(counts).map(([what, count]) => `  ${String(count).padStart(5)}  ${what}`),
       ].join('\n'),
     );
+    // How long orders waited for their answer, by when they were placed: stalls show here.
+    const latencies = await query<{ second: number; orders: number; p50: number; max: number }>(
+      'order',
+      `SELECT (extract(epoch FROM p.recorded_at - $1::timestamptz) / 10)::int * 10 AS second,
+         count(*)::int AS orders,
+         round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.recorded_at - p.recorded_at)))::int AS p50,
+         round(max(extract(epoch FROM e.recorded_at - p.recorded_at)))::int AS max
+       FROM events p JOIN events e ON e.stream_id = p.stream_id AND e.stream_position = 2
+       WHERE p.stream_position = 1 AND p.stream_id = ANY($2)
+       GROUP BY 1 ORDER BY 1`,
+      [new Date(started), ids.map((id) => `order-${id}`)],
+    );
+    // Where the time goes: placed -> reserved by the inventory -> answered, per order.
+    const reservedAt = new Map(
+      (
+        await query<{ order_id: string; created_at: Date }>(
+          'inventory',
+          'SELECT order_id, created_at FROM reservations',
+        )
+      ).map((row) => [row.order_id, row.created_at.getTime()]),
+    );
+    const hops = await query<{ order_id: string; placed: Date; answered: Date; reason: string }>(
+      'order',
+      `SELECT o.order_id, p.recorded_at AS placed, e.recorded_at AS answered, o.reason
+       FROM order_summaries o
+       JOIN events p ON p.stream_id = 'order-' || o.order_id AND p.stream_position = 1
+       JOIN events e ON e.stream_id = 'order-' || o.order_id AND e.stream_position = 2
+       WHERE o.order_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const median = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1] ?? 0;
+    const toInventory = hops
+      .filter((h) => reservedAt.has(h.order_id))
+      .map((h) => reservedAt.get(h.order_id)! - h.placed.getTime());
+    const back = hops
+      .filter((h) => reservedAt.has(h.order_id))
+      .map((h) => h.answered.getTime() - reservedAt.get(h.order_id)!);
+    const reasons: Record<string, number> = {};
+    for (const hop of hops) if (hop.reason) reasons[hop.reason] = (reasons[hop.reason] ?? 0) + 1;
+    console.log(
+      [
+        `Median ms: placed -> inventory ${median(toInventory)}, inventory -> answered ${median(back)}; ` +
+          `rejections by reason ${JSON.stringify(reasons)}`,
+        'Placed -> answered (s), by when placed:',
+        ...latencies.map((l) => `  +${l.second}s: ${l.orders} orders, p50 ${l.p50}, max ${l.max}`),
+        'Faults:',
+        ...faults.timeline.map(
+          (f) => `  +${Math.round((f.at.getTime() - started) / 1000)}s ${f.what}`,
+        ),
+      ].join('\n'),
+    );
     const clean = Object.values(counts).every((count) => count === 0);
-    if (!clean) {
+    if (!clean || process.env.FAULT_LOGS) {
       // Leave what is needed to find out why: each service's logs, restarts included.
       for (const [name, service] of system.services) {
         const file = path.join(os.tmpdir(), `ordering-faults-${name}.log`);

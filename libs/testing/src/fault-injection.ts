@@ -25,6 +25,8 @@ export interface FaultPlan {
  */
 export class FaultInjector {
   readonly done = { terminated: 0, brokerStops: 0, kills: 0 };
+  /** What it did, and when. */
+  readonly timeline: { at: Date; what: string }[] = [];
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly admin = new pg.Client({ connectionString: databaseUrl('postgres') });
@@ -75,22 +77,32 @@ export class FaultInjector {
        WHERE datname = ANY($1) AND pid <> pg_backend_pid()`,
       [[...this.system.databases.values()]],
     );
-    this.done.terminated += rows.filter((row) => row.terminated).length;
+    const count = rows.filter((row) => row.terminated).length;
+    this.done.terminated += count;
+    this.note(`terminated ${count} backends`);
   }
 
   private async stopBroker(): Promise<void> {
     await run('rabbitmqctl', ['stop_app']);
     this.done.brokerStops++;
+    this.note('stopped RabbitMQ');
     await new Promise((resolve) => setTimeout(resolve, this.plan.brokerDownForMs));
     await run('rabbitmqctl', ['start_app']);
     await run('rabbitmqctl', ['await_startup']);
+    this.note('started RabbitMQ');
   }
 
   private async killService(name: ServiceName): Promise<void> {
     const service = this.system.service(name);
     await service.stop('SIGKILL');
     this.done.kills++;
+    this.note(`killed ${name}`);
     await this.restart(name);
+    this.note(`${name} is up again`);
+  }
+
+  private note(what: string): void {
+    this.timeline.push({ at: new Date(), what });
   }
 
   /** As an orchestrator would: again and again until it is up (the broker may be down). */

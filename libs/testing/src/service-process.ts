@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { eventually } from './eventually.js';
 
 export type ServiceName = 'order' | 'inventory' | 'notification';
 
@@ -59,22 +58,29 @@ export class ServiceProcess {
     return child;
   }
 
-  /** Starts the process and waits until `GET /health` answers 200. */
+  /** Starts the process and waits until `GET /health` answers 200; fails at once if it exits. */
   async start(timeoutMs = 30_000): Promise<this> {
     const child = this.spawn();
-    await eventually(
-      async () => {
-        if (child.exitCode !== null) {
-          throw new Error(`${this.service} exited with ${child.exitCode}:\n${this.output}`);
-        }
+    const until = Date.now() + timeoutMs;
+    let last: string;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(
+          `${this.service} exited with ${child.exitCode ?? child.signalCode}:\n${this.output}`,
+        );
+      }
+      try {
         const response = await fetch(`${this.url}/health`);
-        if (response.status !== 200) throw new Error(`health ${response.status}`);
-      },
-      { timeoutMs, intervalMs: 100 },
-    ).catch((error: Error) => {
-      throw new Error(`${this.service} did not become healthy: ${error.message}\n${this.output}`);
-    });
-    return this;
+        if (response.status === 200) return this;
+        last = `health ${response.status}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (Date.now() > until) {
+        throw new Error(`${this.service} did not become healthy: ${last}\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Whether its process is alive (started and not exited). */
