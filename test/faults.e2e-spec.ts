@@ -204,11 +204,12 @@ describe('integrity under faults: database connections dropped, broker restarted
   }
 
   it('loses nothing, applies nothing twice, leaves nothing half-done', async () => {
+    const every = (variable: string, ms: number) => Number(process.env[variable] ?? ms);
     const faults = new FaultInjector(system, {
-      terminateBackendsEveryMs: 7000,
-      stopBrokerEveryMs: 15_000,
+      terminateBackendsEveryMs: every('FAULT_TERMINATE_EVERY_MS', 7000),
+      stopBrokerEveryMs: every('FAULT_BROKER_EVERY_MS', 15_000),
       brokerDownForMs: 4000,
-      killServiceEveryMs: 12_000,
+      killServiceEveryMs: every('FAULT_KILL_EVERY_MS', 12_000),
     });
     await faults.start();
     const clients: Promise<void>[] = [];
@@ -321,23 +322,38 @@ describe('integrity under faults: database connections dropped, broker restarted
         .filter(Boolean)
         .sort()
         .join(',');
-    const notificationsWrong = async () => {
+    const notifications = async () => {
       const rows = await query<{ order_id: string; kind: string; status: string }>(
         'notification',
         'SELECT order_id, kind, status FROM notifications WHERE order_id = ANY($1::uuid[])',
         [ids],
       );
-      const kinds = new Map<string, string[]>();
-      for (const row of rows) {
-        kinds.set(row.order_id, [
-          ...(kinds.get(row.order_id) ?? []),
-          row.status === 'SENT' ? row.kind : `${row.kind}:${row.status}`,
-        ]);
-      }
-      return ids.filter((id) => (kinds.get(id) ?? []).sort().join(',') !== expectedKinds(id));
+      const byOrder = new Map<string, { kind: string; status: string }[]>();
+      for (const row of rows)
+        byOrder.set(row.order_id, [...(byOrder.get(row.order_id) ?? []), row]);
+      return byOrder;
+    };
+    const notificationsWrong = async () => {
+      const byOrder = await notifications();
+      return ids.filter(
+        (id) =>
+          (byOrder.get(id) ?? [])
+            .map((n) => n.kind)
+            .sort()
+            .join(',') !== expectedKinds(id),
+      );
+    };
+    const notificationsUndelivered = async () => {
+      const byOrder = await notifications();
+      return ids.filter((id) => (byOrder.get(id) ?? []).some((n) => n.status !== 'SENT'));
     };
     await eventually(async () => expect(await notificationsWrong()).toEqual([]), {
       timeoutMs: 60_000,
+      intervalMs: 1000,
+    }).catch(() => undefined);
+    // A delivery a killed worker had claimed waits out its lease (60 s) before another sends it.
+    await eventually(async () => expect(await notificationsUndelivered()).toEqual([]), {
+      timeoutMs: 90_000,
       intervalMs: 1000,
     }).catch(() => undefined);
 
@@ -389,8 +405,9 @@ describe('integrity under faults: database connections dropped, broker restarted
       'events without an outbox row': withoutOutboxRow.length,
       'orders with an invalid history': invalidHistories.length,
       'SKUs whose stock is not conserved': wrongStock.length,
-      'orders whose notifications are not exactly one per event, sent': (await notificationsWrong())
+      'orders whose notifications are not exactly one per event': (await notificationsWrong())
         .length,
+      'notifications never delivered': (await notificationsUndelivered()).length,
       'placements never answered': gaveUp.length,
       'orders placed that no client was told of': placedAnyway,
       'cancellations accepted but not applied': cancelsLost.length,
@@ -447,11 +464,29 @@ describe('integrity under faults: database connections dropped, broker restarted
     const back = hops
       .filter((h) => reservedAt.has(h.order_id))
       .map((h) => h.answered.getTime() - reservedAt.get(h.order_id)!);
+    // The inventory's answers: how long in its outbox, then how long until the order consumed them.
+    const published = await query<{ message_id: string; created_at: Date; sent_at: Date }>(
+      'inventory',
+      `SELECT message_id, created_at, sent_at FROM outbox WHERE routing_key LIKE 'inventory.%'`,
+    );
+    const consumedAt = new Map(
+      (
+        await query<{ message_id: string; received_at: Date }>(
+          'order',
+          'SELECT message_id, received_at FROM inbox',
+        )
+      ).map((row) => [row.message_id, row.received_at.getTime()]),
+    );
+    const inOutbox = published.map((row) => row.sent_at.getTime() - row.created_at.getTime());
+    const onTheWay = published
+      .filter((row) => consumedAt.has(row.message_id))
+      .map((row) => consumedAt.get(row.message_id)! - row.sent_at.getTime());
     const reasons: Record<string, number> = {};
     for (const hop of hops) if (hop.reason) reasons[hop.reason] = (reasons[hop.reason] ?? 0) + 1;
     console.log(
       [
-        `Median ms: placed -> inventory ${median(toInventory)}, inventory -> answered ${median(back)}; ` +
+        `Median ms: placed -> inventory ${median(toInventory)}, inventory -> answered ${median(back)} ` +
+          `(in the inventory's outbox ${median(inOutbox)}, then to the order's inbox ${median(onTheWay)}); ` +
           `rejections by reason ${JSON.stringify(reasons)}`,
         'Placed -> answered (s), by when placed:',
         ...latencies.map((l) => `  +${l.second}s: ${l.orders} orders, p50 ${l.p50}, max ${l.max}`),
@@ -500,8 +535,10 @@ describe('integrity under faults: database connections dropped, broker restarted
       }
     }
     expect(counts).toEqual(Object.fromEntries(Object.keys(counts).map((what) => [what, 0])));
-    expect(faults.done.brokerStops).toBeGreaterThanOrEqual(1);
-    expect(faults.done.kills).toBeGreaterThanOrEqual(1);
-    expect(faults.done.terminated).toBeGreaterThan(0);
+    if (!process.env.FAULT_TERMINATE_EVERY_MS && !process.env.FAULT_BROKER_EVERY_MS) {
+      expect(faults.done.brokerStops).toBeGreaterThanOrEqual(1);
+      expect(faults.done.kills).toBeGreaterThanOrEqual(1);
+      expect(faults.done.terminated).toBeGreaterThan(0);
+    }
   }, 900_000);
 });

@@ -64,7 +64,9 @@ export class FaultInjector {
     }
   }
 
+  /** A fault planned every 0 ms is not injected at all. */
   private async every(ms: number, fault: (round: number) => Promise<void>): Promise<void> {
+    if (ms <= 0) return;
     for (let round = 0; this.running; round++) {
       await this.sleep(ms);
       if (this.running) await fault(round);

@@ -13,7 +13,7 @@ const BATCH = 100;
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_SECONDS = 300;
 /** How long a claimed notification is left to the worker sending it before another may. */
-const LEASE_SECONDS = 300;
+const LEASE_SECONDS = 60;
 const RECORD_RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
 
 // Claims due notifications in one statement: each is taken by one worker (replicas skip what is
