@@ -311,11 +311,13 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
 
   it('comes back when the broker cancels it (its queue deleted), declaring the queue again', async () => {
     await channel.deleteQueue(queue);
+    // Back once its queue is there again with a consumer on it (its bindings come before that).
     await eventually(async () => {
       const probe = await connection.createChannel();
       probe.on('error', () => undefined);
-      await probe.checkQueue(queue);
+      const { consumerCount } = await probe.checkQueue(queue);
       await probe.close();
+      expect(consumerCount).toBe(1);
     });
     const event = orderPlaced('customer-after-cancel');
     publish(event);
