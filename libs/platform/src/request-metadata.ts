@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
-import { ProblemException } from './http/problem.exception.js';
+import { invalidHeader } from './http/problem.exception.js';
 
 const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const CORRELATION_ID = /^[\x21-\x7e]{1,128}$/;
@@ -42,13 +42,10 @@ export class PropagatedHeadersInterceptor implements NestInterceptor {
       correlationId !== undefined &&
       !(typeof correlationId === 'string' && CORRELATION_ID.test(correlationId))
     ) {
-      throw new ProblemException(400, {
+      throw invalidHeader('X-Correlation-Id', {
         type: 'invalid-correlation-id',
-        title: 'Invalid X-Correlation-Id header',
         detail: 'An X-Correlation-Id is 1 to 128 visible ASCII characters, given once.',
-        errors: [
-          { field: 'X-Correlation-Id', message: 'must be 1 to 128 visible ASCII characters' },
-        ],
+        message: 'must be 1 to 128 visible ASCII characters',
       });
     }
     return next.handle();

@@ -33,7 +33,6 @@ export class ConnectionFaults {
   private recording?: { filter: StatementFilter; statements: Statement[] };
   private armed?: Armed;
   private held?: StatementFilter & { reached: () => void; released: Promise<void> };
-  private seen = 0;
 
   constructor(database: Database) {
     this.admin.on('error', () => undefined);
@@ -93,13 +92,7 @@ export class ConnectionFaults {
     return { reached: whenReached, release };
   }
 
-  /** How many statements it has seen so far (to tell whether any work ran at all). */
-  get statementsSeen(): number {
-    return this.seen;
-  }
-
   private async observe(statement: Statement): Promise<void> {
-    this.seen++;
     if (this.recording && matches(this.recording.filter, statement)) {
       this.recording.statements.push(statement);
     }

@@ -10,3 +10,4 @@ export * from './connection-faults.js';
 export * from './in-process-service.js';
 export * from './test-publisher.js';
 export * from './fault-injection.js';
+export * from './smtp-server.js';

@@ -1,4 +1,11 @@
-import { CLOUDEVENTS_CONTENT_TYPE, contracts, type CloudEvent } from '@ordering/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  CLOUDEVENTS_CONTENT_TYPE,
+  contracts,
+  createEvent,
+  type CloudEvent,
+  type Contract,
+} from '@ordering/contracts';
 import amqplib from 'amqplib';
 
 /**
@@ -22,4 +29,17 @@ export async function testPublisher(rabbitmqUrl: string) {
     },
     close: () => connection.close(),
   };
+}
+
+/** A message of `contract` about `data`, as its producer would publish it (new id, now). */
+export function testEvent<T>(contract: Contract<T>, data: T): CloudEvent<T> {
+  const id = randomUUID();
+  return createEvent(contract, {
+    id,
+    subject: String((data as Record<string, unknown>)[contract.subjectField]),
+    time: new Date().toISOString(),
+    correlationid: id,
+    causationid: id,
+    data,
+  });
 }

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  createEvent,
-  orderCancelledV1,
-  orderPlacedV1,
-  Queues,
-  type CloudEvent,
-} from '@ordering/contracts';
+import { orderCancelledV1, orderPlacedV1, Queues, type CloudEvent } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
 import { Database } from '@ordering/platform';
 import {
   ConnectionFaults,
   eventually,
   startInProcess,
+  testEvent,
   testPublisher,
   type InProcessService,
 } from '@ordering/testing';
@@ -21,39 +16,25 @@ import { DataSource } from 'typeorm';
 const SKU = 'FAULT-MUG';
 const STOCK = 1000;
 
-function placed(orderId: string, quantity: number, skus: string[] = [SKU]): CloudEvent {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return createEvent(orderPlacedV1, {
-    id,
-    subject: orderId,
-    time: now,
-    correlationid: id,
-    causationid: id,
-    data: {
-      orderId,
-      customerId: 'customer-1',
-      lines: skus.map((sku) => ({ sku, quantity, unitPrice: 900 })),
-      total: 900 * quantity * skus.length,
-      currency: 'EUR',
-      placedAt: now,
-      version: 1,
-    },
+const placed = (orderId: string, quantity: number, skus: string[] = [SKU]) =>
+  testEvent(orderPlacedV1, {
+    orderId,
+    customerId: 'customer-1',
+    lines: skus.map((sku) => ({ sku, quantity, unitPrice: 900 })),
+    total: 900 * quantity * skus.length,
+    currency: 'EUR',
+    placedAt: new Date().toISOString(),
+    version: 1,
   });
-}
 
-function cancelled(orderId: string): CloudEvent {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return createEvent(orderCancelledV1, {
-    id,
-    subject: orderId,
-    time: now,
-    correlationid: id,
-    causationid: id,
-    data: { orderId, status: 'CANCELLED', version: 2, occurredAt: now, reason: 'changed my mind' },
+const cancelled = (orderId: string) =>
+  testEvent(orderCancelledV1, {
+    orderId,
+    status: 'CANCELLED',
+    version: 2,
+    occurredAt: new Date().toISOString(),
+    reason: 'changed my mind',
   });
-}
 
 describe('reserving and releasing stock under lost connections (real PostgreSQL and RabbitMQ)', () => {
   let inventory: InProcessService;

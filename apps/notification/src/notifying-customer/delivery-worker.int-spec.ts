@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestDatabase, freePort } from '@ordering/testing';
+import { createTestDatabase, freePort, startSmtpServer } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
-import { SMTPServer } from 'smtp-server';
 import { notificationMigrations } from '../migrations/index.js';
 import { SmtpChannel } from './channels/smtp.channel.js';
 import { DeliveryWorker } from './delivery-worker.js';
@@ -10,25 +9,8 @@ import { Notification } from './notification.entity.js';
 describe('delivering notifications by SMTP (real PostgreSQL, a real SMTP server)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let port: number;
-  let server: SMTPServer | undefined;
-  const received: string[] = [];
-
-  async function startSmtpServer(): Promise<void> {
-    server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        stream.on('end', () => {
-          received.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-  }
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>> | undefined;
+  const received = () => smtp?.received ?? [];
 
   beforeAll(async () => {
     database = await createTestDatabase('notifications', notificationMigrations, [Notification]);
@@ -36,7 +18,7 @@ describe('delivering notifications by SMTP (real PostgreSQL, a real SMTP server)
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await smtp?.close();
     await database?.drop();
   });
 
@@ -72,10 +54,10 @@ describe('delivering notifications by SMTP (real PostgreSQL, a real SMTP server)
     });
     expect((await row()).nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
 
-    await startSmtpServer();
+    smtp = await startSmtpServer(port);
     // Not due yet: nothing is sent before its time.
     await worker.deliverDue();
-    expect(received).toHaveLength(0);
+    expect(received()).toHaveLength(0);
 
     await database.dataSource.query(
       'UPDATE notifications SET next_attempt_at = now() WHERE id = $1',
@@ -85,10 +67,10 @@ describe('delivering notifications by SMTP (real PostgreSQL, a real SMTP server)
     await worker.deliverDue();
 
     expect(await row()).toMatchObject({ status: 'SENT', attempts: 2, lastError: null });
-    expect(received).toHaveLength(1);
-    expect(received[0]).toContain('To: c-1@customers.ordering.example');
-    expect(received[0]).toContain('Subject: Your order is confirmed');
-    expect(received[0]).toContain(`Message-ID: <${id}@ordering.notification>`);
-    expect(received[0]).toContain('Good news.');
+    expect(received()).toHaveLength(1);
+    expect(received()[0]).toContain('To: c-1@customers.ordering.example');
+    expect(received()[0]).toContain('Subject: Your order is confirmed');
+    expect(received()[0]).toContain(`Message-ID: <${id}@ordering.notification>`);
+    expect(received()[0]).toContain('Good news.');
   });
 });

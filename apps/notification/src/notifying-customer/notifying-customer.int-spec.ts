@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createEvent, orderConfirmedV1, Queues, type CloudEvent } from '@ordering/contracts';
+import { orderConfirmedV1, Queues } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
 import { Database } from '@ordering/platform';
 import {
@@ -7,36 +7,31 @@ import {
   eventually,
   freePort,
   startInProcess,
+  startSmtpServer,
+  testEvent,
   testPublisher,
   type InProcessService,
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { DataSource } from 'typeorm';
 
-function confirmed(orderId: string): CloudEvent {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return createEvent(orderConfirmedV1, {
-    id,
-    subject: orderId,
-    time: now,
-    correlationid: id,
-    causationid: id,
-    data: { orderId, status: 'CONFIRMED', version: 2, occurredAt: now },
+const confirmed = (orderId: string) =>
+  testEvent(orderConfirmedV1, {
+    orderId,
+    status: 'CONFIRMED',
+    version: 2,
+    occurredAt: new Date().toISOString(),
   });
-}
 
 describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ and SMTP)', () => {
   let notification: InProcessService;
   let publisher: Awaited<ReturnType<typeof testPublisher>>;
   let faults: ConnectionFaults;
   let orderApi: http.Server;
-  let smtp: SMTPServer;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let answerDelayMs = 0;
-  const mails: string[] = [];
   const sql = <T>(text: string, values: unknown[] = []) =>
     notification.app.get(DataSource).query(text, values) as Promise<T[]>;
 
@@ -45,7 +40,7 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
       'SELECT status, attempts FROM notifications WHERE order_id = $1',
       [orderId],
     );
-  const mailsTo = (orderId: string) => mails.filter((mail) => mail.includes(orderId));
+  const mailsTo = (orderId: string) => smtp.received.filter((mail) => mail.includes(orderId));
 
   beforeAll(async () => {
     // The order API, as far as this service asks it: the details of any order.
@@ -67,20 +62,7 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     });
     await new Promise<void>((resolve) => orderApi.listen(0, '127.0.0.1', resolve));
     const smtpPort = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, callback) {
-        let raw = '';
-        stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-        stream.on('end', () => {
-          mails.push(raw);
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    smtp = await startSmtpServer(smtpPort);
 
     notification = await startInProcess({
       name: 'notification',
@@ -102,7 +84,7 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     await faults?.stop();
     await publisher?.close();
     await notification?.stop();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
     await new Promise((resolve) => orderApi?.close(resolve));
   });
 

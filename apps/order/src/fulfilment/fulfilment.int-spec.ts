@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createEvent, inventoryReservedV1, Queues, type CloudEvent } from '@ordering/contracts';
+import { inventoryReservedV1, Queues } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
 import { Database } from '@ordering/platform';
 import {
@@ -7,6 +7,7 @@ import {
   eventually,
   httpClient,
   startInProcess,
+  testEvent,
   testPublisher,
   tokenFor,
   type InProcessService,
@@ -14,18 +15,12 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
-function reserved(orderId: string): CloudEvent {
-  const id = randomUUID();
-  const now = new Date().toISOString();
-  return createEvent(inventoryReservedV1, {
-    id,
-    subject: orderId,
-    time: now,
-    correlationid: id,
-    causationid: id,
-    data: { orderId, lines: [{ sku: 'MUG', quantity: 1 }], reservedAt: now },
+const reserved = (orderId: string) =>
+  testEvent(inventoryReservedV1, {
+    orderId,
+    lines: [{ sku: 'MUG', quantity: 1 }],
+    reservedAt: new Date().toISOString(),
   });
-}
 
 describe('the fulfilment saga under lost connections (real PostgreSQL and RabbitMQ)', () => {
   let order: InProcessService;

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import {
-  createEvent,
-  orderConfirmedV1,
-  type CloudEvent,
-  type OrderConfirmedV1,
-} from '@ordering/contracts';
+import { orderConfirmedV1, type CloudEvent, type OrderConfirmedV1 } from '@ordering/contracts';
 import { BrokerModule, Database, DatabaseModule, poolSettings } from '@ordering/platform';
 import {
   ConnectionFaults,
@@ -14,6 +9,7 @@ import {
   createTestVhost,
   eventually,
   TcpProxy,
+  testEvent,
   type TestDatabase,
 } from '@ordering/testing';
 import amqplib from 'amqplib';
@@ -32,18 +28,13 @@ const exchange = 'test.relay.events';
 const unboundExchange = 'test.nobody.events';
 
 /** One message of `aggregate` (an order id), numbered by `sequence` (its version). */
-function event(aggregate: string, sequence: number): CloudEvent<OrderConfirmedV1> {
-  const id = randomUUID();
-  const time = new Date().toISOString();
-  return createEvent(orderConfirmedV1, {
-    id,
-    subject: aggregate,
-    time,
-    correlationid: id,
-    causationid: id,
-    data: { orderId: aggregate, status: 'CONFIRMED', version: sequence, occurredAt: time },
+const event = (aggregate: string, sequence: number) =>
+  testEvent(orderConfirmedV1, {
+    orderId: aggregate,
+    status: 'CONFIRMED',
+    version: sequence,
+    occurredAt: new Date().toISOString(),
   });
-}
 
 describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
   let database: TestDatabase;

@@ -81,16 +81,12 @@ export class BrokerConnection implements OnApplicationShutdown {
   private readonly running: Promise<void>;
 
   constructor(@Inject(BROKER_OPTIONS) readonly options: BrokerOptions) {
-    this.channel({ name: 'topology', setup: (channel) => declareTopology(channel) });
+    this.manage({ name: 'topology', confirm: false, setup: (channel) => declareTopology(channel) });
     this.running = this.run();
   }
 
   get address(): string {
     return redactUrl(this.options.url);
-  }
-
-  isConnected(): boolean {
-    return this.connection !== undefined;
   }
 
   /** What keeps the broker from working for this service, if anything: for `/health`. */
@@ -101,12 +97,7 @@ export class BrokerConnection implements OnApplicationShutdown {
       .map((channel) => `RabbitMQ channel ${channel.name} is closed: ${channel.problem}`);
   }
 
-  /** A channel without publisher confirms (consumers). */
-  channel(options: ChannelOptions<Channel>): ManagedChannel<Channel> {
-    return this.manage({ ...options, confirm: false });
-  }
-
-  /** A channel with publisher confirms (publishers, and consumers that republish). */
+  /** A channel with publisher confirms, for a publisher or a consumer (which republishes). */
   confirmChannel(options: ChannelOptions<ConfirmChannel>): ManagedChannel<ConfirmChannel> {
     return this.manage({ ...options, confirm: true });
   }

@@ -77,11 +77,6 @@ function statementName(text: string): string {
   return name;
 }
 
-async function prepared<Row>(client: pg.ClientBase, text: string, values: readonly unknown[]) {
-  const result = await client.query({ name: statementName(text), text, values: [...values] });
-  return result.rows as Row[];
-}
-
 /** A failure that leaves the connection unusable (as opposed to an SQL error in the work). */
 function breaksConnection(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -91,19 +86,75 @@ function breaksConnection(error: unknown): boolean {
   return isTransient(error);
 }
 
-interface Observed {
-  readonly label: string;
-  readonly backendPid: number;
-}
+/**
+ * What a transaction, a session and an autocommit statement share: statements run on one
+ * connection, observed, as named prepared statements; once the connection is lost, every
+ * statement fails with ConnectionLostError and none is sent anywhere else.
+ */
+abstract class OneConnection implements Sql {
+  private statements = 0;
+  private lostWith?: unknown;
 
-async function observe(
-  observers: ReadonlySet<StatementObserver>,
-  on: Observed,
-  index: number,
-  text: string,
-) {
-  for (const observer of observers) {
-    await observer({ label: on.label, index, text, backendPid: on.backendPid });
+  constructor(
+    protected readonly client: pg.ClientBase,
+    readonly label: string,
+    private readonly observers: ReadonlySet<StatementObserver>,
+  ) {}
+
+  get backendPid(): number {
+    return (this.client as unknown as { processID: number }).processID;
+  }
+
+  /** The error that broke the connection, if one has. */
+  get lost(): Error | undefined {
+    return this.lostWith as Error | undefined;
+  }
+
+  /** Marks the connection broken; true the first time. */
+  lose(error: unknown): boolean {
+    if (this.lostWith !== undefined) return false;
+    this.lostWith = error;
+    return true;
+  }
+
+  async query<Row = Record<string, unknown>>(
+    text: string,
+    values: readonly unknown[] = [],
+  ): Promise<Row[]> {
+    this.ensureUsable();
+    await this.observe(text);
+    try {
+      const result = await this.client.query({
+        name: statementName(text),
+        text,
+        values: [...values],
+      });
+      return result.rows as Row[];
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  /** What it is, for errors: `transaction "x"`, `session "y"`. */
+  protected abstract get what(): string;
+
+  /** Throws when no statement may be sent any more. */
+  protected ensureUsable(): void {
+    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+  }
+
+  protected async observe(text: string): Promise<void> {
+    const index = this.statements++;
+    for (const observer of this.observers) {
+      await observer({ label: this.label, index, text, backendPid: this.backendPid });
+    }
+  }
+
+  /** An SQL error stays what it is; a broken connection becomes a ConnectionLostError. */
+  protected failure(error: unknown): unknown {
+    if (this.lostWith === undefined && !breaksConnection(error)) return error;
+    this.lose(error);
+    return error instanceof ConnectionLostError ? error : new ConnectionLostError(this.what, error);
   }
 }
 
@@ -112,52 +163,19 @@ async function observe(
  * transaction has ended, or its connection is lost, `query` throws and nothing is sent anywhere
  * else. Made only by `Database.transaction`.
  */
-export class Transaction implements Sql, Observed {
-  private statements = 0;
+export class Transaction extends OneConnection {
   private ended = false;
-  private lostWith?: unknown;
   /** Marks left by the work (the outbox sets one), read by commit listeners. */
   readonly marks = new Set<string>();
 
-  constructor(
-    private readonly client: pg.PoolClient,
-    readonly label: string,
-    private readonly observers: ReadonlySet<StatementObserver>,
-  ) {}
-
-  get backendPid(): number {
-    return processIdOf(this.client);
-  }
-
   /** Open: statements may still be sent. */
   get isOpen(): boolean {
-    return !this.ended && this.lostWith === undefined;
-  }
-
-  get lost(): Error | undefined {
-    return this.lostWith as Error | undefined;
-  }
-
-  lose(error: unknown): void {
-    this.lostWith ??= error;
-  }
-
-  async query<Row = Record<string, unknown>>(
-    text: string,
-    values: readonly unknown[] = [],
-  ): Promise<Row[]> {
-    this.ensureOpen();
-    await this.observe(text);
-    try {
-      return await prepared<Row>(this.client, text, values);
-    } catch (error) {
-      throw this.failure(error);
-    }
+    return !this.ended && this.lost === undefined;
   }
 
   /** @internal BEGIN, COMMIT and ROLLBACK: simple statements, observed like the rest. */
   async control(text: string): Promise<void> {
-    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+    super.ensureUsable();
     await this.observe(text);
     try {
       await this.client.query(text);
@@ -171,32 +189,24 @@ export class Transaction implements Sql, Observed {
     this.ended = true;
   }
 
-  private get what(): string {
+  protected get what(): string {
     return `transaction "${this.label}"`;
   }
 
-  private ensureOpen(): void {
+  protected override ensureUsable(): void {
     if (this.ended) {
       throw new TransactionEndedError(
         `A statement was sent to ${this.what} after it ended: it would have run outside it`,
       );
     }
-    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
+    super.ensureUsable();
   }
+}
 
-  private async observe(text: string): Promise<void> {
-    const index = this.statements++;
-    if (this.observers.size > 0) await observe(this.observers, this, index, text);
-  }
-
-  private failure(error: unknown): unknown {
-    if (this.lostWith !== undefined || breaksConnection(error)) {
-      this.lose(error);
-      return error instanceof ConnectionLostError
-        ? error
-        : new ConnectionLostError(this.what, error);
-    }
-    return error;
+/** One statement on a pooled connection, in a transaction of its own. */
+class AutocommitStatement extends OneConnection {
+  protected get what(): string {
+    return 'an autocommit statement';
   }
 }
 
@@ -204,48 +214,23 @@ export class Transaction implements Sql, Observed {
  * A connection of its own for as long as its owner keeps it: for session state such as an
  * advisory lock or LISTEN. Once it is lost it stays lost; open another.
  */
-export class Session implements Sql, Observed {
-  private statements = 0;
-  private lostWith?: unknown;
+export class Session extends OneConnection {
   private readonly lostListeners: ((error: unknown) => void)[] = [];
 
-  constructor(
-    private readonly client: pg.Client,
-    readonly label: string,
-    private readonly observers: ReadonlySet<StatementObserver>,
-  ) {
+  constructor(client: pg.Client, label: string, observers: ReadonlySet<StatementObserver>) {
+    super(client, label, observers);
     client.on('error', (error) => this.lose(error));
     client.on('end', () => this.lose(new Error('Connection terminated')));
   }
 
-  get backendPid(): number {
-    return processIdOf(this.client);
-  }
-
   get isLost(): boolean {
-    return this.lostWith !== undefined;
+    return this.lost !== undefined;
   }
 
   /** Called once, when the connection goes (or at once if it has gone). */
   onLost(listener: (error: unknown) => void): void {
-    if (this.lostWith !== undefined) listener(this.lostWith);
+    if (this.lost !== undefined) listener(this.lost);
     else this.lostListeners.push(listener);
-  }
-
-  async query<Row = Record<string, unknown>>(
-    text: string,
-    values: readonly unknown[] = [],
-  ): Promise<Row[]> {
-    if (this.lostWith !== undefined) throw new ConnectionLostError(this.what, this.lostWith);
-    const index = this.statements++;
-    if (this.observers.size > 0) await observe(this.observers, this, index, text);
-    try {
-      return await prepared<Row>(this.client, text, values);
-    } catch (error) {
-      if (this.lostWith === undefined && !breaksConnection(error)) throw error;
-      this.lose(error);
-      throw new ConnectionLostError(this.what, error);
-    }
   }
 
   /** Delivers NOTIFYs on `channel` (a plain identifier) to `listener`. */
@@ -259,21 +244,21 @@ export class Session implements Sql, Observed {
 
   async close(): Promise<void> {
     this.lose(new Error('Session closed'));
-    await this.client.end().catch(() => undefined);
+    await (this.client as pg.Client).end().catch(() => undefined);
   }
 
-  private get what(): string {
-    return `session "${this.label}"`;
-  }
-
-  private lose(error: unknown): void {
-    if (this.lostWith !== undefined) return;
-    this.lostWith = error;
+  override lose(error: unknown): boolean {
+    if (!super.lose(error)) return false;
     // A half-open socket would otherwise linger until the kernel gives up on it.
     (
       this.client as unknown as { connection?: { stream?: { destroy(): void } } }
     ).connection?.stream?.destroy();
     for (const listener of this.lostListeners.splice(0)) listener(error);
+    return true;
+  }
+
+  protected get what(): string {
+    return `session "${this.label}"`;
   }
 }
 
@@ -341,25 +326,11 @@ export class Database implements Sql {
   ): Promise<Row[]> {
     this.refuseInsideTransaction('An autocommit statement');
     const client = await this.connect('autocommit');
-    let broken: unknown;
+    const statement = new AutocommitStatement(client, 'autocommit', this.observers);
     try {
-      if (this.observers.size > 0) {
-        await observe(
-          this.observers,
-          { label: 'autocommit', backendPid: processIdOf(client) },
-          0,
-          text,
-        );
-      }
-      return await prepared<Row>(client, text, values);
-    } catch (error) {
-      if (breaksConnection(error)) {
-        broken = error;
-        throw new ConnectionLostError('an autocommit statement', error);
-      }
-      throw error;
+      return await statement.query<Row>(text, values);
     } finally {
-      client.release(broken as Error | undefined);
+      client.release(statement.lost);
     }
   }
 
@@ -405,8 +376,4 @@ export class Database implements Sql {
       );
     }
   }
-}
-
-function processIdOf(client: pg.Client): number {
-  return (client as unknown as { processID: number }).processID;
 }

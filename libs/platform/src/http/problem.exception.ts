@@ -66,3 +66,16 @@ export class ProblemException extends HttpException {
     return super.getResponse() as ProblemDetails;
   }
 }
+
+/** 400 for a request header that is not what it must be, naming it as the field at fault. */
+export function invalidHeader(
+  header: string,
+  problem: { type: string; detail: string; message: string },
+): ProblemException {
+  return new ProblemException(400, {
+    type: problem.type,
+    title: `Invalid ${header} header`,
+    detail: problem.detail,
+    errors: [{ field: header, message: problem.message }],
+  });
+}

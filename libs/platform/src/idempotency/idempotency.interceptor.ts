@@ -8,7 +8,7 @@ import {
 import type { Request, Response } from 'express';
 import { catchError, from, of, switchMap, throwError, type Observable } from 'rxjs';
 import { callerOf } from '../auth/caller.js';
-import { ProblemException } from '../http/problem.exception.js';
+import { invalidHeader, ProblemException } from '../http/problem.exception.js';
 import {
   IdempotencyKeys,
   requestHash,
@@ -56,13 +56,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = request.header(HEADER);
     if (key === undefined) return next.handle();
     if (!ACCEPTABLE_KEY.test(key)) {
-      throw new ProblemException(400, {
+      throw invalidHeader('Idempotency-Key', {
         type: 'invalid-idempotency-key',
-        title: 'Invalid Idempotency-Key header',
         detail: 'An Idempotency-Key is 1 to 255 visible ASCII characters.',
-        errors: [
-          { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
-        ],
+        message: 'must be 1 to 255 visible ASCII characters',
       });
     }
     const idempotent: IdempotentRequest = {

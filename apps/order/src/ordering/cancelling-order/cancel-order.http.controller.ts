@@ -23,7 +23,7 @@ import {
   Idempotency,
   IdempotencyInterceptor,
   type IdempotentRequest,
-  ProblemException,
+  invalidHeader,
   requestMetadata,
   respondWith,
   UuidParam,
@@ -53,11 +53,10 @@ function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
   if (!match) {
-    throw new ProblemException(400, {
+    throw invalidHeader('If-Match', {
       type: 'invalid-if-match',
-      title: 'Invalid If-Match header',
       detail: 'If-Match takes the ETag of the order, for example "3".',
-      errors: [{ field: 'If-Match', message: 'must be an ETag such as "3"' }],
+      message: 'must be an ETag such as "3"',
     });
   }
   return Number(match[1]);
