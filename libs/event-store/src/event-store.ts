@@ -155,6 +155,22 @@ export class EventStore {
       : this.database.transaction(append, { label: `append to ${streamId}` });
   }
 
+  /**
+   * Locks the heads of the streams a transaction is about to append to, all in one statement and
+   * in one order, as its first write: a transaction appending to several streams (a consumer's
+   * batch) then keeps the property that appendToStream's own first write gives one stream (its
+   * transaction id comes after every earlier append to each of them), and two such transactions
+   * cannot deadlock. Streams that do not exist yet are not locked (their insert claims them).
+   */
+  async lockStreams(tx: Transaction, streamIds: readonly string[]): Promise<void> {
+    if (streamIds.length === 0) return;
+    await tx.query(
+      `SELECT stream_id FROM event_streams WHERE stream_id = ANY($1::text[])
+       ORDER BY stream_id FOR UPDATE`,
+      [[...new Set(streamIds)]],
+    );
+  }
+
   /** The stream's events in order, upcast to today's shapes; empty if the stream does not exist. */
   async readStream(
     streamId: string,

@@ -1,8 +1,12 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { validateEvent } from '@ordering/contracts';
 import { BrokerConnection, Database, type ServiceEnvironment } from '@ordering/platform';
-import { RabbitMqConsumer, type ConsumedQueue } from './consuming/rabbitmq-consumer.js';
+import {
+  RabbitMqConsumer,
+  type BatchLocks,
+  type ConsumedQueue,
+} from './consuming/rabbitmq-consumer.js';
 import { MessagingModule } from './messaging.module.js';
 
 type Config = ConfigService<ServiceEnvironment, true>;
@@ -19,12 +23,23 @@ export function producingModule() {
   });
 }
 
+/** A provider that takes a consumer's batch locks (see BatchLocks), bound to its instance. */
+export interface ConsumerLocks {
+  readonly lock: BatchLocks;
+}
+
 /**
  * Connects the service's `@EventPattern` handlers to its queue, on a channel of the service's
  * one broker connection. Hybrid with the HTTP app and sharing its configuration, so
- * request-scoped logging reaches message handlers too.
+ * request-scoped logging reaches message handlers too. `locks` names the provider whose locks each
+ * batch takes first, when its handlers need some.
  */
-export function connectConsumer(app: INestApplication, consumer: string, queue: ConsumedQueue) {
+export function connectConsumer(
+  app: INestApplication,
+  consumer: string,
+  queue: ConsumedQueue,
+  locks?: Type<ConsumerLocks>,
+) {
   const config = app.get<Config>(ConfigService);
   app.connectMicroservice(
     {
@@ -34,6 +49,11 @@ export function connectConsumer(app: INestApplication, consumer: string, queue: 
         consumer,
         queue,
         prefetch: config.get('RABBITMQ_PREFETCH', { infer: true }),
+        batch: {
+          size: config.get('CONSUMER_BATCH_SIZE', { infer: true }),
+          lingerMs: config.get('CONSUMER_LINGER_MS', { infer: true }),
+        },
+        locks: locks && app.get(locks).lock,
         retry: {
           attempts: config.get('RETRY_ATTEMPTS', { infer: true }),
           baseDelayMs: config.get('RETRY_BASE_DELAY_MS', { infer: true }),

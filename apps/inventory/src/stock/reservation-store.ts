@@ -15,6 +15,26 @@ export const reservations = {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reservation:${orderId}`]);
   },
 
+  /** Several orders' locks at once, always in the same (sorted) order. */
+  async lockOrders(tx: Transaction, orderIds: readonly string[]): Promise<void> {
+    await tx.query(
+      `SELECT pg_advisory_xact_lock(hashtext(k))
+       FROM (SELECT DISTINCT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted`,
+      [orderIds.map((orderId) => `reservation:${orderId}`)],
+    );
+  },
+
+  /** The products the orders' current reservations hold. */
+  async skusHeldBy(tx: Transaction, orderIds: readonly string[]): Promise<string[]> {
+    if (orderIds.length === 0) return [];
+    const rows = await tx.query<{ sku: string }>(
+      `SELECT DISTINCT line ->> 'sku' AS sku FROM reservations, jsonb_array_elements(lines) AS line
+       WHERE order_id = ANY($1::uuid[]) AND status = 'RESERVED'`,
+      [orderIds],
+    );
+    return rows.map((row) => row.sku);
+  },
+
   async state(tx: Transaction, orderId: string): Promise<ReservationState> {
     const [row] = await tx.query<{
       status: ReservationState['status'];

@@ -12,6 +12,7 @@ import {
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ReservationLocks } from './reservation-locks.js';
 
 const SKU = 'FAULT-MUG';
 const STOCK = 1000;
@@ -60,16 +61,19 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
   beforeAll(async () => {
     inventory = await startInProcess({
       name: 'inventory',
-      env: { INVENTORY_DEMO_CATALOGUE: 'false' },
+      // Lingers so that messages published together are one batch.
+      env: { INVENTORY_DEMO_CATALOGUE: 'false', CONSUMER_LINGER_MS: '100' },
       load: async () => ({
         service: (await import('../inventory-service.definition.js')).inventoryService,
         module: (await import('../inventory.module.js')).InventoryModule,
       }),
-      connect: (app) => connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
+      connect: (app) =>
+        connectConsumer(app, 'inventory', Queues.inventoryOrderEvents, ReservationLocks),
     });
     await sql(
       `INSERT INTO products (sku, name, price, currency, available)
-       VALUES ($1, 'Mug', 900, 'EUR', $2), ('PAIR-A', 'A', 100, 'EUR', $2), ('PAIR-B', 'B', 100, 'EUR', $2)`,
+       VALUES ($1, 'Mug', 900, 'EUR', $2), ('PAIR-A', 'A', 100, 'EUR', $2), ('PAIR-B', 'B', 100, 'EUR', $2),
+         ('SCARCE', 'Scarce', 100, 'EUR', 5)`,
       [SKU, STOCK],
     );
     publisher = await testPublisher(inventory.rabbitmqUrl);
@@ -218,5 +222,26 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
     // Backends report their statistics a second or so late: wait for them before comparing.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(await deadlocks()).toBe(before);
+  });
+
+  it('reserves a batch of orders for a scarce product in delivery order, keeping a running balance', async () => {
+    const orders = Array.from({ length: 8 }, () => {
+      const orderId = randomUUID();
+      return { orderId, message: placed(orderId, 1, ['SCARCE']) };
+    });
+    await Promise.all(orders.map(({ message }) => publisher.publish(message)));
+    const statuses = async () => {
+      const rows = await sql<{ order_id: string; status: string }>(
+        'SELECT order_id, status FROM reservations WHERE order_id = ANY($1::uuid[])',
+        [orders.map(({ orderId }) => orderId)],
+      );
+      const byOrder = new Map(rows.map((row) => [row.order_id, row.status]));
+      return orders.map(({ orderId }) => byOrder.get(orderId));
+    };
+    await eventually(async () => expect(await statuses()).not.toContain(undefined));
+    expect(await statuses()).toEqual([...Array(5).fill('RESERVED'), ...Array(3).fill('REFUSED')]);
+    expect(
+      await sql('SELECT available, reserved FROM products WHERE sku = $1', ['SCARCE']),
+    ).toEqual([{ available: 0, reserved: 5 }]);
   });
 });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ReservationLocks } from './reservation-locks.js';
 import { StockConsumer } from './stock.consumer.js';
 
-@Module({ controllers: [StockConsumer] })
+@Module({ controllers: [StockConsumer], providers: [ReservationLocks] })
 export class StockModule {}

@@ -14,6 +14,7 @@ import {
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { OrderStreamLocks } from './order-stream-locks.js';
 
 const reserved = (orderId: string) =>
   testEvent(inventoryReservedV1, {
@@ -60,7 +61,8 @@ describe('the fulfilment saga under lost connections (real PostgreSQL and Rabbit
         service: (await import('../order-service.definition.js')).orderService,
         module: (await import('../order.module.js')).OrderModule,
       }),
-      connect: (app) => connectConsumer(app, 'order', Queues.orderInventoryEvents),
+      connect: (app) =>
+        connectConsumer(app, 'order', Queues.orderInventoryEvents, OrderStreamLocks),
     });
     await sql(
       `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)

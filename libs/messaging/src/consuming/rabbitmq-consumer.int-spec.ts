@@ -50,9 +50,10 @@ class RecordingHandler {
       throw new DependencyUnavailableError('the order API cannot be reached');
     }
     return async (tx) => {
-      await tx.query('INSERT INTO effects (message_id, attempt) VALUES ($1, $2)', [
+      await tx.query('INSERT INTO effects (message_id, attempt, aggregate) VALUES ($1, $2, $3)', [
         event.id,
         context.attempt,
+        event.subject,
       ]);
       if (behaviour === 'slow') {
         slowStarted++;
@@ -71,8 +72,11 @@ class RecordingHandler {
   }
 }
 
-function orderPlaced(customerId: string, id = randomUUID()): CloudEvent {
-  const orderId = randomUUID();
+function orderPlaced(
+  customerId: string,
+  id = randomUUID(),
+  orderId: string = randomUUID(),
+): CloudEvent {
   return {
     specversion: '1.0',
     id,
@@ -149,6 +153,8 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       consumer: 'test',
       queue: { name: queue, exchange, routingKeys: ['order.placed'] },
       prefetch: 10,
+      // Long enough that messages published together are handled as one batch.
+      batch: { size: 5, lingerMs: 150 },
       retry,
       inboxRetentionDays: 7,
       validate: validateEvent,
@@ -163,7 +169,10 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('consumer', [CreateOutboxAndInbox1764300060000]);
-    await database.dataSource.query('CREATE TABLE effects (message_id uuid, attempt int)');
+    await database.dataSource.query(
+      `CREATE TABLE effects (seq serial, message_id uuid, attempt int,
+         tx xid8 DEFAULT pg_current_xact_id(), aggregate text)`,
+    );
     vhost = await createTestVhost('consumer');
     broker = new BrokerConnection({ url: vhost.url, connectionName: 'consumer-test' });
     app = await startConsumer();
@@ -350,6 +359,115 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
     } finally {
       await faults.stop();
     }
+  });
+
+  describe('in batches', () => {
+    /** The effects of these events: their transactions and the order they were applied in. */
+    const appliedOf = async (events: CloudEvent[]) =>
+      (await database.dataSource.query(
+        `SELECT message_id AS id, attempt, tx::text AS tx FROM effects
+         WHERE message_id = ANY($1::uuid[]) ORDER BY seq`,
+        [events.map((event) => event.id)],
+      )) as { id: string; attempt: number; tx: string }[];
+
+    it('applies the messages published together in one transaction, in delivery order', async () => {
+      const orderId = randomUUID();
+      const events = Array.from({ length: 5 }, () =>
+        orderPlaced('customer-batch', randomUUID(), orderId),
+      );
+      events.forEach((event) => publish(event));
+      await eventually(async () => expect(await appliedOf(events)).toHaveLength(5));
+      const applied = await appliedOf(events);
+      expect(applied.map((row) => row.id)).toEqual(events.map((event) => event.id));
+      expect(new Set(applied.map((row) => row.tx)).size).toBe(1);
+    });
+
+    it('dead-letters a poison message alone; the rest of its batch is applied once', async () => {
+      const events = ['customer-a', 'always-fails', 'customer-b', 'customer-c'].map((customer) =>
+        orderPlaced(customer),
+      );
+      events.forEach((event) => publish(event));
+      const [poison, ...good] = [events[1], events[0], events[2], events[3]];
+      await deadLetterOf(poison.id);
+      expect(await appliedOf([poison])).toEqual([]);
+      const applied = await appliedOf(good);
+      // In delivery order, each once, at its first attempt.
+      expect(applied.map((row) => [row.id, row.attempt])).toEqual(
+        [events[0], events[2], events[3]].map((event) => [event.id, 1]),
+      );
+    });
+
+    it('applies a message delivered twice within one batch once', async () => {
+      const event = orderPlaced('customer-twice-in-batch');
+      const other = orderPlaced('customer-twice-in-batch');
+      publish(event);
+      publish(other);
+      publish(event);
+      await eventually(async () => expect(await appliedOf([event, other])).toHaveLength(2));
+      await eventually(async () => expect((await channel.checkQueue(queue)).messageCount).toBe(0));
+      expect(await appliedOf([event])).toHaveLength(1);
+      expect(await inboxHas(event.id)).toBe(1);
+    });
+
+    it('takes a batch redelivered after a crash between its commit and its acks as a no-op', async () => {
+      const events = Array.from({ length: 3 }, () => orderPlaced('customer-crash'));
+      let crashes = 0;
+      const stopListening = database.database.onCommit((tx) => {
+        if (crashes > 0 || !tx.label.startsWith('consume')) return;
+        crashes++;
+        // The broker connection dies after the commit and before any ack: the broker puts the
+        // whole batch back, and the consumer gets it again on its next connection.
+        const current = consumerChannel().current as unknown as {
+          connection: { stream: { destroy(error: Error): void } };
+        };
+        current.connection.stream.destroy(new Error('the consumer crashed'));
+      });
+      try {
+        events.forEach((event) => publish(event));
+        await eventually(async () => expect(await appliedOf(events)).toHaveLength(3));
+        await eventually(async () => {
+          const { messageCount, consumerCount } = await channel.checkQueue(queue);
+          expect([messageCount, consumerCount]).toEqual([0, 1]);
+        });
+        expect(crashes).toBe(1);
+        expect(await appliedOf(events)).toHaveLength(3);
+      } finally {
+        stopListening();
+      }
+    });
+
+    it('applies each message of a batch once whatever statement loses the connection', async () => {
+      const faults = await new ConnectionFaults(database.database).start();
+      try {
+        const label = 'consume order.placed';
+        const batchOf = () => Array.from({ length: 3 }, () => orderPlaced('customer-faulted'));
+        // Once this one is applied the consumer is idle, so the next three make one batch.
+        const idle = orderPlaced('customer-idle');
+        publish(idle);
+        await eventually(async () => expect(await appliedOf([idle])).toHaveLength(1));
+        const probe = batchOf();
+        const statements = await faults.statementsOf({ label }, async () => {
+          probe.forEach((event) => publish(event));
+          await eventually(async () => expect(await appliedOf(probe)).toHaveLength(3));
+        });
+        expect(statements).toEqual([
+          'BEGIN',
+          ...probe.map(() => expect.stringContaining('INSERT INTO effects')),
+          expect.stringContaining('INSERT INTO inbox'),
+          'COMMIT',
+        ]);
+        for (const [index, text] of statements.entries()) {
+          const events = batchOf();
+          const broken = faults.breakBefore({ label, index });
+          events.forEach((event) => publish(event));
+          expect(await broken).toBe(text);
+          await eventually(async () => expect(await appliedOf(events)).toHaveLength(3));
+          for (const event of events) expect(await inboxHas(event.id)).toBe(1);
+        }
+      } finally {
+        await faults.stop();
+      }
+    });
   });
 
   describe('npm run dlq', () => {

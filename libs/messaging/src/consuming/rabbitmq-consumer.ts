@@ -42,13 +42,30 @@ export type EventValidation = { valid: true; event: CloudEvent } | { valid: fals
  */
 export type MessageEffect = (tx: Transaction) => Promise<void>;
 
+/**
+ * The locks a batch's transaction takes before any effect runs, for all its messages at once and
+ * in one fixed order: concurrent batches then cannot deadlock, and a batch that appends to event
+ * streams claims them all with its first write (which keeps readAll's log order; see EventStore).
+ */
+export type BatchLocks = (tx: Transaction, events: readonly CloudEvent[]) => Promise<void>;
+
+export interface BatchPolicy {
+  /** Deliveries handled in one transaction, at most. */
+  size: number;
+  /** How long an idle consumer waits for more deliveries before starting a smaller batch. */
+  lingerMs: number;
+}
+
 export interface RabbitMqConsumerOptions {
   broker: BrokerConnection;
   database: Database;
   /** The consuming service: the inbox is kept per consumer. */
   consumer: string;
   queue: ConsumedQueue;
+  /** At least twice the batch size, so the next batch is in hand while one commits. */
   prefetch: number;
+  batch: BatchPolicy;
+  locks?: BatchLocks;
   retry: RetryPolicy;
   inboxRetentionDays: number;
   validate: (message: unknown) => EventValidation;
@@ -77,18 +94,33 @@ export function attemptOf(message: Pick<ConsumeMessage, 'properties'>): number {
   return Number.isInteger(attempt) && attempt >= 1 && attempt <= MAX_ATTEMPT_HEADER ? attempt : 1;
 }
 
+/** A delivery that parsed, passed its contract and has a handler: ready for a batch. */
+interface Delivery {
+  message: ConsumeMessage;
+  channel: ConfirmChannel;
+  event: CloudEvent;
+  handler: MessageHandler;
+  attempt: number;
+}
+
 /**
  * A Nest transport that feeds one durable quorum queue to `@EventPattern` handlers, acknowledging
- * by hand and only after the handler's effect and the message's inbox row have committed
+ * by hand and only after the handlers' effects and the messages' inbox rows have committed
  * together: a duplicate delivery is acknowledged with no effect.
  *
- * Failures are told apart. When a dependency fails (the database, a service it asks), the message
- * stays where it is and is tried again, with growing pauses, until the dependency is back: that
- * costs it none of its retries. When the handler itself fails, the message goes through delay
- * queues with exponential backoff and, once its attempts are used up, to the dead-letter queue
- * with the last error; unparseable or invalid messages go there at once with the reason. Neither
- * holds back the messages behind it. A message whose copy the broker did not confirm is returned
- * to the queue, never held or dropped.
+ * Deliveries are handled in batches, one batch at a time: up to `batch.size` messages in one
+ * transaction (their locks first, then each effect in delivery order, so one aggregate's messages
+ * apply in the order they came, then one inbox insert), one commit, then each delivery is
+ * acknowledged on its own tag. A batch that fails for any reason is split: its messages are
+ * handled one by one, so only the one at fault is retried or dead-lettered.
+ *
+ * Failures of a single message are told apart. When a dependency fails (the database, a service
+ * it asks), the message stays where it is and is tried again, with growing pauses, until the
+ * dependency is back: that costs it none of its retries. When the handler itself fails, the
+ * message goes through delay queues with exponential backoff and, once its attempts are used up,
+ * to the dead-letter queue with the last error; unparseable or invalid messages go there at once
+ * with the reason. Neither holds back the messages behind it for long. A message whose copy the
+ * broker did not confirm is returned to the queue, never held or dropped.
  */
 export class RabbitMqConsumer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(RabbitMqConsumer.name);
@@ -97,9 +129,21 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
   private readonly inboxCleanup: PeriodicTask;
+  /** Event type to handler, resolved once: no pattern parsing per message. */
+  private handlers = new Map<string, MessageHandler>();
+  private readonly waiting: Delivery[] = [];
+  private readonly closedChannels = new WeakSet<ConfirmChannel>();
+  private running?: Promise<void>;
+  private lingering?: NodeJS.Timeout;
 
   constructor(private readonly options: RabbitMqConsumerOptions) {
     super();
+    if (options.prefetch < 2 * options.batch.size) {
+      throw new Error(
+        `A prefetch of ${options.prefetch} cannot keep the next batch of ${options.batch.size} ` +
+          'in hand: make it at least twice the batch size',
+      );
+    }
     this.inboxCleanup = new PeriodicTask('Inbox clean-up', INBOX_CLEANUP_EVERY_MS, () =>
       this.deleteOldInboxRows(),
     );
@@ -121,15 +165,17 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     if (unbound.length > 0) {
       throw new Error(`Handlers for ${unbound.join(', ')} have no binding on queue ${queue.name}`);
     }
+    this.handlers = new Map(this.messageHandlers);
     this.channel = this.options.broker.confirmChannel({
       name: `consumer of ${queue.name}`,
       setup: async (channel) => {
+        channel.once('close', () => this.closedChannels.add(channel));
         await this.declareTopology(channel);
         await channel.prefetch(this.options.prefetch);
         const { consumerTag } = await channel.consume(
           queue.name,
           (message) => {
-            if (message) return this.track(this.handle(message, channel));
+            if (message) return this.receive(message, channel);
             // The broker cancelled the consumer (its queue was deleted, say): start afresh on a
             // new channel, which declares the queue again and consumes from it.
             this.log.warn(`RabbitMQ cancelled the consumer of ${queue.name}; reopening`);
@@ -164,41 +210,95 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     }
   }
 
-  private track(work: Promise<void>): void {
+  private track(work: Promise<void>): Promise<void> {
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
+    return work;
   }
 
-  private async handle(message: ConsumeMessage, channel: ConfirmChannel): Promise<void> {
+  /** Turns away what can never be handled, and queues the rest for the next batch. */
+  private receive(message: ConsumeMessage, channel: ConfirmChannel): void {
     const attempt = attemptOf(message);
     let parsed: unknown;
     try {
       parsed = JSON.parse(message.content.toString('utf8'));
     } catch (error) {
-      return this.deadLetter(message, channel, 'unparseable', (error as Error).message, attempt);
+      const detail = (error as Error).message;
+      void this.track(this.deadLetter(message, channel, 'unparseable', detail, attempt));
+      return;
     }
     const validation = this.options.validate(parsed);
     if (!validation.valid) {
-      return this.deadLetter(message, channel, 'invalid', validation.reason, attempt);
+      void this.track(this.deadLetter(message, channel, 'invalid', validation.reason, attempt));
+      return;
     }
     const { event } = validation;
-    const handler = this.getHandlerByPattern(event.type);
+    const handler = this.handlers.get(event.type);
     if (!handler) {
       const reason = `no handler for ${event.type}`;
-      return this.deadLetter(message, channel, 'unhandled', reason, attempt);
+      void this.track(this.deadLetter(message, channel, 'unhandled', reason, attempt));
+      return;
     }
+    this.waiting.push({ message, channel, event, handler, attempt });
+    this.startBatch();
+  }
 
+  /**
+   * Starts the next batch unless one is running: at once when a full batch is waiting, else
+   * after the linger (a batch that ends takes what came in meanwhile without waiting).
+   */
+  private startBatch(linger = true): void {
+    if (this.running || this.closing || this.waiting.length === 0) return;
+    const { size, lingerMs } = this.options.batch;
+    if (this.waiting.length < size && linger) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.startBatch(false);
+      }, lingerMs);
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    // Deliveries of a channel that has closed since are the broker's again: it redelivers them.
+    const batch = this.waiting.splice(0, size).filter((d) => this.isOpen(d.channel));
+    this.running = this.track(
+      this.handleBatch(batch)
+        .catch((error: Error) => this.log.error(`A batch failed unexpectedly: ${error.stack}`))
+        .finally(() => {
+          this.running = undefined;
+          this.startBatch(false);
+        }),
+    );
+  }
+
+  private async handleBatch(batch: Delivery[]): Promise<void> {
+    if (batch.length === 0) return;
+    if (batch.length === 1) return this.handleAlone(batch[0]);
+    try {
+      await this.apply(batch);
+    } catch {
+      // Whatever went wrong (a poison message, a lost connection, a lost race), nothing of the
+      // batch committed: each message now goes on its own, and only the one at fault fails.
+      for (const delivery of batch) {
+        if (!this.isOpen(delivery.channel) || this.closing) return;
+        await this.handleAlone(delivery);
+      }
+      return;
+    }
+    for (const delivery of batch) this.ack(delivery);
+  }
+
+  private async handleAlone(delivery: Delivery): Promise<void> {
+    const { event, channel } = delivery;
     for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, LONGEST_PAUSE_MS)) {
       try {
-        await this.apply(handler, event, new EventContext([message, event, attempt]));
-        return this.ack(message, channel);
+        await this.apply([delivery]);
+        return this.ack(delivery);
       } catch (error) {
-        if (error instanceof DuplicateDelivery) return this.ack(message, channel);
-        if (!isTransient(error)) {
-          return this.retryOrDeadLetter(message, channel, attempt, error as Error);
-        }
+        if (error instanceof DuplicateDelivery) return this.ack(delivery);
+        if (!isTransient(error)) return this.retryOrDeadLetter(delivery, error as Error);
         // Its channel is gone (the broker redelivers it) or the service is stopping.
-        if (!this.isCurrent(channel) || this.closing) return;
+        if (!this.isOpen(channel) || this.closing) return;
         if (isConflict(error)) {
           // Lost a race with another transaction: again at once, after a moment's jitter.
           await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
@@ -210,43 +310,55 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
             '(a dependency failed: this costs the message none of its attempts)',
         );
         await new Promise((resolve) => setTimeout(resolve, pause));
-        if (!this.isCurrent(channel) || this.closing) return;
+        if (!this.isOpen(channel) || this.closing) return;
       }
     }
   }
 
-  /** The handler's effect and the inbox row, committed together, or neither. */
-  private async apply(handler: MessageHandler, event: CloudEvent, context: EventContext) {
+  /**
+   * The handlers' effects and the inbox rows of a batch, committed together, or nothing. Returns
+   * normally when every message is applied or was already; throws when nothing committed.
+   */
+  private async apply(batch: readonly Delivery[]): Promise<void> {
     const { database, consumer } = this.options;
-    // Most duplicates are turned away here, before the handler asks anything of anyone.
-    const seen = await database.query(
-      'SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2',
-      [consumer, event.id],
+    // Most duplicates are turned away here, before a handler asks anything of anyone.
+    const seen = await database.query<{ message_id: string }>(
+      'SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])',
+      [consumer, batch.map((d) => d.event.id)],
     );
-    if (seen.length > 0) throw new DuplicateDelivery();
-    const effect = await this.invoke(handler, event, context);
+    const done = new Set(seen.map((row) => row.message_id));
+    // A message delivered twice in one batch counts once.
+    const fresh = batch.filter((d) => !done.has(d.event.id) && done.add(d.event.id));
+    if (fresh.length === 0) return;
+
+    const effects = await Promise.all(fresh.map((delivery) => this.invoke(delivery)));
+    const events = fresh.map((d) => d.event);
     await database.transaction(
       async (tx) => {
-        await effect?.(tx);
-        // After the effect, so that an event store append is the transaction's first write.
+        await this.options.locks?.(tx, events);
+        for (const effect of effects) await effect?.(tx);
+        // After the effects, so that an event store append is the transaction's first write.
         const inserted = await tx.query(
-          `INSERT INTO inbox (consumer, message_id, message_type) VALUES ($1, $2, $3)
+          `INSERT INTO inbox (consumer, message_id, message_type)
+           SELECT $1, id, type FROM unnest($2::uuid[], $3::text[]) AS m(id, type)
            ON CONFLICT DO NOTHING RETURNING message_id`,
-          [consumer, event.id, event.type],
+          [consumer, events.map((e) => e.id), events.map((e) => e.type)],
         );
-        // A concurrent delivery of the same message committed first: undo this one.
-        if (inserted.length === 0) throw new DuplicateDelivery();
+        // A concurrent delivery of one of them committed first: undo this batch.
+        if (inserted.length < events.length) throw new DuplicateDelivery();
       },
-      { label: `consume ${event.type}` },
+      { label: `consume ${[...new Set(events.map((e) => e.type))].join(', ')}` },
     );
   }
 
   /** Runs the Nest handler (guards, interceptors, filters, logging hooks included) to its end. */
-  private invoke(
-    handler: MessageHandler,
-    event: CloudEvent,
-    context: EventContext,
-  ): Promise<MessageEffect | undefined> {
+  private invoke({
+    handler,
+    event,
+    message,
+    attempt,
+  }: Delivery): Promise<MessageEffect | undefined> {
+    const context = new EventContext([message, event, attempt]);
     return new Promise((resolve, reject) => {
       try {
         this.runWithProcessingHooks(context, async (runEndHook) => {
@@ -273,9 +385,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
   }
 
   private async retryOrDeadLetter(
-    message: ConsumeMessage,
-    channel: ConfirmChannel,
-    attempt: number,
+    { message, channel, attempt }: Delivery,
     error: Error,
   ): Promise<void> {
     const lastError = `${error.name}: ${error.message}`.slice(0, 1000);
@@ -336,20 +446,25 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       );
       // A short pause, so that a broker refusing every copy is not asked again in a tight loop.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (this.isCurrent(channel)) channel.nack(message, false, true);
+      if (this.isOpen(channel)) channel.nack(message, false, true);
       return;
     }
-    this.ack(message, channel);
+    this.ack({ message, channel });
   }
 
-  private isCurrent(channel: ConfirmChannel): boolean {
-    return this.channel?.current === channel;
+  /**
+   * Whether a delivery's channel is still open, so its tag still means that delivery. Not the
+   * managed channel's `current`, which is set only once set-up is done: the first deliveries come
+   * during set-up.
+   */
+  private isOpen(channel: ConfirmChannel): boolean {
+    return !this.closedChannels.has(channel);
   }
 
-  private ack(message: ConsumeMessage, channel: ConfirmChannel): void {
+  private ack({ message, channel }: Pick<Delivery, 'message' | 'channel'>): void {
     // On a channel closed since, this delivery tag means nothing: the broker has already put the
     // message back for redelivery, and the inbox will recognise it.
-    if (this.isCurrent(channel)) channel.ack(message);
+    if (this.isOpen(channel)) channel.ack(message);
   }
 
   private async deleteOldInboxRows(): Promise<void> {
@@ -362,6 +477,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
   /** Stops taking messages, lets those in hand finish, then closes its channel. */
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.lingering);
     await this.inboxCleanup.stop();
     const channel = this.channel?.current;
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);

@@ -33,6 +33,19 @@ describe('environmentValidator', () => {
     });
   });
 
+  it('refuses a prefetch that cannot hold two batches, naming both settings', () => {
+    const error = catchError(() =>
+      validate({ CONSUMER_BATCH_SIZE: '50', RABBITMQ_PREFETCH: '64' }),
+    ) as ConfigurationError;
+    expect(error.problems).toEqual([
+      'RABBITMQ_PREFETCH must be at least twice CONSUMER_BATCH_SIZE (got "64")',
+    ]);
+    expect(validate({ CONSUMER_BATCH_SIZE: '50', RABBITMQ_PREFETCH: '100' })).toMatchObject({
+      CONSUMER_BATCH_SIZE: 50,
+      RABBITMQ_PREFETCH: 100,
+    });
+  });
+
   it('converts numbers given as text', () => {
     expect(validate({ EXAMPLE_HTTP_PORT: '8080' }).EXAMPLE_HTTP_PORT).toBe(8080);
   });

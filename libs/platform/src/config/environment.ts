@@ -48,6 +48,24 @@ export const IsPort = (): PropertyDecorator => (target, key) => {
   Max(65535, { message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
 };
 
+/** A number at least twice another setting's (a prefetch that holds two batches). */
+function AtLeastTwice(other: string): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'atLeastTwice',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints: [other],
+      validator: {
+        validate: (value: unknown, args) => {
+          const base = (args?.object as Record<string, unknown>)[other];
+          return typeof value !== 'number' || typeof base !== 'number' || value >= 2 * base;
+        },
+        defaultMessage: () => `must be at least twice ${other}`,
+      },
+    });
+}
+
 /** Good enough on a laptop, and nowhere else: every service trusts any token signed with it. */
 export const DEV_JWT_SECRET = 'dev-only-secret-change-me';
 
@@ -69,11 +87,24 @@ export class ServiceEnvironment {
   @MinLength(16, { message: 'must be a secret of at least 16 characters' })
   JWT_SECRET: string = DEV_JWT_SECRET;
 
-  /** Messages a consumer handles at once (its channel prefetch). */
+  /** Deliveries a consumer holds unacknowledged (its channel prefetch): two batches' worth. */
+  @IsInt()
+  @Min(2)
+  @Max(2000)
+  @AtLeastTwice('CONSUMER_BATCH_SIZE')
+  RABBITMQ_PREFETCH: number = 64;
+
+  /** Messages a consumer handles in one transaction, at most. */
   @IsInt()
   @Min(1)
   @Max(1000)
-  RABBITMQ_PREFETCH: number = 20;
+  CONSUMER_BATCH_SIZE: number = 32;
+
+  /** How long an idle consumer waits for more messages before a smaller batch (0: none). */
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  CONSUMER_LINGER_MS: number = 0;
 
   /** Deliveries of a message whose handler fails, the first included, before dead-lettering. */
   @IsInt()
