@@ -1,8 +1,8 @@
-import type { Sql } from '@ordering/platform';
+import type { Sql, Transaction } from '@ordering/platform';
 import { ConcurrencyError } from './errors.js';
-import type { AppendOptions, EventStore } from './event-store.js';
-import type { NewEvent, RecordedEvent } from './events.js';
-import { readSnapshot, saveSnapshot, snapshotIsDue, type SnapshotPolicy } from './snapshots.js';
+import type { AppendOptions, EventStore, StreamAppend } from './event-store.js';
+import type { EventMetadata, NewEvent, RecordedEvent } from './events.js';
+import { saveSnapshot, snapshotIsDue, type SnapshotPolicy } from './snapshots.js';
 
 /** An aggregate as two pure functions and a starting state. */
 export interface Decider<Command, Event extends NewEvent, State> {
@@ -42,6 +42,30 @@ export interface Handled<State> {
   events: readonly RecordedEvent[];
 }
 
+/** Several streams' current states, each from its latest snapshot plus the events after it. */
+export async function aggregateStreams<Event extends NewEvent, State>(
+  store: EventStore,
+  streamIds: readonly string[],
+  decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  options: AggregateOptions & { sql?: Sql } = {},
+): Promise<Map<string, { state: State; version: number }>> {
+  const loaded = await store.loadStreams<State>(
+    streamIds,
+    options.snapshots?.shapeVersion,
+    options.sql,
+  );
+  const states = new Map<string, { state: State; version: number }>();
+  for (const [streamId, { snapshot, events }] of loaded) {
+    let state = snapshot?.state ?? decider.initialState;
+    for (const event of events) state = decider.evolve(state, event as unknown as Event);
+    states.set(streamId, {
+      state,
+      version: events.at(-1)?.streamPosition ?? snapshot?.version ?? 0,
+    });
+  }
+  return states;
+}
+
 /** The stream's current state: its latest snapshot (if any) plus the events after it. */
 export async function aggregateStream<Event extends NewEvent, State>(
   store: EventStore,
@@ -49,23 +73,85 @@ export async function aggregateStream<Event extends NewEvent, State>(
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { sql?: Sql } = {},
 ): Promise<{ state: State; version: number }> {
-  const sql = options.sql ?? store.sql;
-  const snapshot = options.snapshots
-    ? await readSnapshot<State>(sql, streamId, options.snapshots)
-    : undefined;
-  const events = await store.readStream(
-    streamId,
-    { fromVersion: (snapshot?.version ?? 0) + 1 },
-    sql,
-  );
-  let state = snapshot?.state ?? decider.initialState;
-  for (const event of events) state = decider.evolve(state, event as unknown as Event);
-  return { state, version: events.at(-1)?.streamPosition ?? snapshot?.version ?? 0 };
+  return (await aggregateStreams(store, [streamId], decider, options)).get(streamId)!;
+}
+
+/** One command for one stream, as handleCommands takes them. */
+export interface StreamCommand<Command, State> {
+  streamId: string;
+  command: CommandOf<Command, State>;
+  metadata?: EventMetadata;
+  /** The version the caller last saw (an `If-Match`); a mismatch is a ConcurrencyError. */
+  expectedVersion?: number;
+}
+
+export interface HandleManyOptions extends AggregateOptions {
+  tx: Transaction;
+  /** Every stream is almost certainly new: decide on the initial state without reading. */
+  expectNew?: boolean;
+}
+
+/**
+ * Load, decide, append for many commands in the caller's transaction, in a fixed number of
+ * statements whatever their number: one read of every stream they touch, the decisions in
+ * memory in the order given (a stream's second command is decided on the state its first one
+ * left), one append of everything (see EventStore.appendToStreams), and the snapshots that fall
+ * due. A ConcurrencyError leaves the transaction to be rolled back.
+ */
+export async function handleCommands<Command, Event extends NewEvent, State>(
+  store: EventStore,
+  decider: Decider<Command, Event, State>,
+  commands: readonly StreamCommand<Command, State>[],
+  options: HandleManyOptions,
+): Promise<Handled<State>[]> {
+  const { tx, snapshots } = options;
+  const streamIds = [...new Set(commands.map((c) => c.streamId))];
+  const loaded = options.expectNew
+    ? new Map(streamIds.map((id) => [id, { state: decider.initialState, version: 0 }]))
+    : await aggregateStreams(store, streamIds, decider, { snapshots, sql: tx });
+  const current = new Map(loaded);
+
+  const appends: StreamAppend[] = [];
+  const outcomes = commands.map(({ streamId, command, metadata, expectedVersion }) => {
+    const { state, version } = current.get(streamId)!;
+    if (expectedVersion !== undefined && expectedVersion !== version) {
+      throw new ConcurrencyError(streamId, expectedVersion, version);
+    }
+    const decidedCommand =
+      typeof command === 'function'
+        ? (command as (state: State) => Command | undefined)(state)
+        : command;
+    const decided = decidedCommand === undefined ? [] : decider.decide(decidedCommand, state);
+    if (decided.length === 0) return { state, version, append: undefined };
+    const next = {
+      state: decided.reduce(decider.evolve, state),
+      version: version + decided.length,
+    };
+    current.set(streamId, next);
+    const append = { streamId, expectedVersion: version, events: decided, metadata };
+    appends.push(append);
+    return { ...next, append };
+  });
+  const recorded = appends.length > 0 ? await store.appendToStreams(tx, appends) : [];
+
+  if (snapshots) {
+    for (const [streamId, { state, version }] of current) {
+      if (snapshotIsDue(snapshots, loaded.get(streamId)!.version, version)) {
+        await saveSnapshot(tx, streamId, snapshots, { version, state });
+      }
+    }
+  }
+  return outcomes.map(({ state, version, append }) => ({
+    state,
+    version,
+    events: append ? recorded[appends.indexOf(append)] : [],
+  }));
 }
 
 /**
  * Load, decide, append with the expected version: the whole of a command handler's work on an
- * event-sourced aggregate. A snapshot is written in the same transaction when one is due.
+ * event-sourced aggregate, in the given transaction or a new one. A snapshot is written in the
+ * same transaction when one is due.
  */
 export async function handleCommand<Command, Event extends NewEvent, State>(
   store: EventStore,
@@ -74,54 +160,37 @@ export async function handleCommand<Command, Event extends NewEvent, State>(
   command: CommandOf<Command, State>,
   options: HandleOptions = {},
 ): Promise<Handled<State>> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const unread = options.expectNew === true && attempt === 0;
-      return await decideAndAppend(store, streamId, decider, command, options, unread);
-    } catch (error) {
-      const retry =
-        error instanceof ConcurrencyError &&
-        options.expectedVersion === undefined &&
-        attempt < (options.retries ?? 3);
-      if (!retry) throw error;
-    }
-  }
-}
-
-async function decideAndAppend<Command, Event extends NewEvent, State>(
-  store: EventStore,
-  streamId: string,
-  decider: Decider<Command, Event, State>,
-  command: CommandOf<Command, State>,
-  options: HandleOptions,
-  unread: boolean,
-): Promise<Handled<State>> {
-  const { state, version } = unread
-    ? { state: decider.initialState, version: 0 }
-    : await aggregateStream(store, streamId, decider, { ...options, sql: options.tx });
-  if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
-    throw new ConcurrencyError(streamId, options.expectedVersion, version);
-  }
-  const decidedCommand =
-    typeof command === 'function'
-      ? (command as (state: State) => Command | undefined)(state)
-      : command;
-  if (decidedCommand === undefined) return { state, version, events: [] };
-  const decided = decider.decide(decidedCommand, state);
-  if (decided.length === 0) return { state, version, events: [] };
-
-  const newState = decided.reduce(decider.evolve, state);
-  const nextVersion = version + decided.length;
-  const { snapshots } = options;
-  const result = await store.appendToStream(streamId, version, decided, {
-    metadata: options.metadata,
-    tx: options.tx,
-    inTransaction: async (tx, recorded) => {
-      if (snapshots && snapshotIsDue(snapshots, version, nextVersion)) {
-        await saveSnapshot(tx, streamId, snapshots, { version: nextVersion, state: newState });
+  const handle = async (tx: Transaction) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [handled] = await handleCommands(
+          store,
+          decider,
+          [
+            {
+              streamId,
+              command,
+              metadata: options.metadata,
+              expectedVersion: options.expectedVersion,
+            },
+          ],
+          {
+            tx,
+            snapshots: options.snapshots,
+            expectNew: options.expectNew === true && attempt === 0,
+          },
+        );
+        if (handled.events.length > 0) await options.inTransaction?.(tx, handled.events);
+        return handled;
+      } catch (error) {
+        // A lone stream's lost race wrote nothing: decide again on the stream as it now stands.
+        const retry =
+          error instanceof ConcurrencyError &&
+          options.expectedVersion === undefined &&
+          attempt < (options.retries ?? 3);
+        if (!retry) throw error;
       }
-      await options.inTransaction?.(tx, recorded);
-    },
-  });
-  return { state: newState, version: result.nextExpectedVersion, events: result.events };
+    }
+  };
+  return options.tx ? handle(options.tx) : store.transaction(handle, `append to ${streamId}`);
 }

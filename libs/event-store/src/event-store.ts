@@ -2,6 +2,7 @@ import type { Database, Sql, Transaction } from '@ordering/platform';
 import { ConcurrencyError } from './errors.js';
 import type { EventTypeRegistry } from './event-type-registry.js';
 import type { EventMetadata, NewEvent, RecordedEvent } from './events.js';
+import type { Snapshot } from './snapshots.js';
 
 /**
  * A read model kept in step with the log: it is given every appended event of the types it
@@ -36,6 +37,20 @@ export interface AppendOptions {
   tx?: Transaction;
   /** More work for the same transaction, after the events and the inline projections. */
   inTransaction?: (tx: Transaction, recorded: readonly RecordedEvent[]) => Promise<void>;
+}
+
+export interface StreamAppend {
+  streamId: string;
+  /** 0: the stream must not exist yet. */
+  expectedVersion: number;
+  events: readonly NewEvent[];
+  metadata?: EventMetadata;
+}
+
+/** A stream as loadStreams reads it: its snapshot, if any, and every event after it. */
+export interface LoadedStream<State> {
+  snapshot?: Snapshot<State>;
+  events: RecordedEvent[];
 }
 
 export interface AppendResult {
@@ -91,10 +106,6 @@ export class EventStore {
    * Appends `events` to the stream if, and only if, it is at `expectedVersion` (0: the stream
    * must not exist). Of concurrent appends at the same version exactly one succeeds; the others
    * get a ConcurrencyError and nothing of theirs is written.
-   *
-   * The stream row is the transaction's first write, so its transaction id is taken only after
-   * every earlier append to the stream has committed: transaction ids then order each stream's
-   * events, which is what lets readAll order the log by them.
    */
   async appendToStream(
     streamId: string,
@@ -102,57 +113,143 @@ export class EventStore {
     events: readonly NewEvent[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('appendToStream needs at least one event');
-    const nextVersion = expectedVersion + events.length;
-    const metadata = options.metadata ?? {};
-
     const append = async (tx: Transaction): Promise<AppendResult> => {
-      const claimed =
-        expectedVersion === 0
-          ? await tx.query(
-              `INSERT INTO event_streams (stream_id, version) VALUES ($1, $2)
-               ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id`,
-              [streamId, nextVersion],
-            )
-          : await tx.query(
-              `UPDATE event_streams SET version = $3, updated_at = clock_timestamp()
-               WHERE stream_id = $1 AND version = $2 RETURNING stream_id`,
-              [streamId, expectedVersion, nextVersion],
-            );
-      if (claimed.length === 0) {
-        throw new ConcurrencyError(
-          streamId,
-          expectedVersion,
-          await this.currentVersion(streamId, tx),
-        );
-      }
-
-      const inserted = await tx.query<EventRow>(
-        `INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
-         SELECT $1, e.position, e.type, e.schema_version, e.data, $6::jsonb
-         FROM unnest($2::int[], $3::text[], $4::int[], $5::jsonb[])
-           AS e(position, type, schema_version, data)
-         RETURNING ${EVENT_COLUMNS}`,
-        [
-          streamId,
-          events.map((_, index) => expectedVersion + index + 1),
-          events.map((event) => event.type),
-          events.map((event) => this.registry.currentVersion(event.type)),
-          events.map((event) => JSON.stringify(event.data)),
-          JSON.stringify(metadata),
-        ],
-      );
-      const recorded = inserted
-        .sort((a, b) => a.stream_position - b.stream_position)
-        .map((row, index) => toRecordedEvent(row, events[index].data));
-
-      await this.project(recorded, tx);
+      const [recorded] = await this.appendToStreams(tx, [
+        { streamId, expectedVersion, events, metadata: options.metadata },
+      ]);
       await options.inTransaction?.(tx, recorded);
-      return { nextExpectedVersion: nextVersion, events: recorded };
+      return { nextExpectedVersion: expectedVersion + events.length, events: recorded };
     };
     return options.tx
       ? append(options.tx)
       : this.database.transaction(append, { label: `append to ${streamId}` });
+  }
+
+  /**
+   * Appends to several streams in the caller's transaction, in one statement: it claims every
+   * stream head (creating new streams, moving the others from their expected version) and
+   * inserts every event, then the inline projections get them all at once. Appends to one stream
+   * must follow each other (each at the version the previous one leaves). Returns the recorded
+   * events of each append, in order.
+   *
+   * The stream heads are written by the transaction's first write (this statement, or
+   * lockStreams before it), so its transaction id is taken only after every earlier append to
+   * each of those streams has committed: transaction ids then order each stream's events, which
+   * is what lets readAll order the log by them.
+   *
+   * If a stream is not at its expected version, a ConcurrencyError names it. Nothing of a lone
+   * stream's append is then written (its caller may decide again in the same transaction); with
+   * several, the others' events were, and the caller must roll back.
+   */
+  async appendToStreams(
+    tx: Transaction,
+    appends: readonly StreamAppend[],
+  ): Promise<RecordedEvent[][]> {
+    const heads = new Map<string, { expected: number; next: number }>();
+    const events: { streamId: string; position: number; event: NewEvent; metadata: string }[] = [];
+    for (const { streamId, expectedVersion, events: appended, metadata } of appends) {
+      if (appended.length === 0) throw new Error('An append needs at least one event');
+      const head = heads.get(streamId);
+      if (head && head.next !== expectedVersion) {
+        throw new Error(`Appends to ${streamId} must follow each other`);
+      }
+      const next = expectedVersion + appended.length;
+      heads.set(streamId, { expected: head?.expected ?? expectedVersion, next });
+      const stored = JSON.stringify(metadata ?? {});
+      appended.forEach((event, index) =>
+        events.push({ streamId, position: expectedVersion + index + 1, event, metadata: stored }),
+      );
+    }
+
+    const rows = await tx.query<EventRow>(
+      `WITH heads AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS h(stream_id, expected, next)
+       ), created AS (
+         INSERT INTO event_streams (stream_id, version)
+         SELECT stream_id, next FROM heads WHERE expected = 0
+         ON CONFLICT (stream_id) DO NOTHING RETURNING stream_id
+       ), moved AS (
+         UPDATE event_streams s SET version = h.next, updated_at = clock_timestamp()
+         FROM heads h WHERE h.expected > 0 AND s.stream_id = h.stream_id AND s.version = h.expected
+         RETURNING s.stream_id
+       )
+       INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
+       SELECT e.stream_id, e.position, e.type, e.schema_version, e.data, e.metadata
+       FROM unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+         WITH ORDINALITY AS e(stream_id, position, type, schema_version, data, metadata, n)
+       WHERE e.stream_id IN (SELECT stream_id FROM created UNION ALL SELECT stream_id FROM moved)
+       ORDER BY e.n
+       RETURNING ${EVENT_COLUMNS}`,
+      [
+        [...heads.keys()],
+        [...heads.values()].map((head) => head.expected),
+        [...heads.values()].map((head) => head.next),
+        events.map((e) => e.streamId),
+        events.map((e) => e.position),
+        events.map((e) => e.event.type),
+        events.map((e) => this.registry.currentVersion(e.event.type)),
+        events.map((e) => JSON.stringify(e.event.data)),
+        events.map((e) => e.metadata),
+      ],
+    );
+    const written = new Map<string, EventRow>(
+      rows.map((row) => [`${row.stream_id}:${row.stream_position}`, row]),
+    );
+    for (const [streamId, { expected }] of heads) {
+      if (!written.has(`${streamId}:${expected + 1}`)) {
+        throw new ConcurrencyError(streamId, expected, await this.currentVersion(streamId, tx));
+      }
+    }
+    let next = 0;
+    const recorded = appends.map((append) =>
+      append.events.map((event) => {
+        const { streamId, position } = events[next++];
+        return toRecordedEvent(written.get(`${streamId}:${position}`)!, event.data);
+      }),
+    );
+    await this.project(recorded.flat(), tx);
+    return recorded;
+  }
+
+  /**
+   * Several streams as they stand, in one statement: for each, its snapshot of `snapshotShape`
+   * (if it has one and a shape is given) and the events after it, upcast, in stream order.
+   */
+  async loadStreams<State>(
+    streamIds: readonly string[],
+    snapshotShape: number | undefined,
+    sql: Sql = this.database,
+  ): Promise<Map<string, LoadedStream<State>>> {
+    const rows = await sql.query<EventRow & { snapshot: State | null; snapshot_version: number }>(
+      `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS stream_id),
+       snapshot AS (
+         SELECT s.stream_id, s.version, s.state FROM snapshots s JOIN wanted USING (stream_id)
+         WHERE s.shape_version = $2
+       )
+       SELECT stream_id, version AS snapshot_version, state AS snapshot, NULL::bigint AS global_position,
+         NULL::text AS transaction_id, 0 AS stream_position, NULL::text AS type,
+         NULL::int AS schema_version, NULL::jsonb AS data, NULL::jsonb AS metadata,
+         NULL::timestamptz AS recorded_at
+       FROM snapshot
+       UNION ALL
+       SELECT e.stream_id, NULL, NULL, e.global_position, e.transaction_id::text, e.stream_position,
+         e.type, e.schema_version, e.data, e.metadata, e.recorded_at
+       FROM events e JOIN wanted USING (stream_id)
+       WHERE e.stream_position >
+         coalesce((SELECT version FROM snapshot WHERE snapshot.stream_id = e.stream_id), 0)
+       ORDER BY stream_id, stream_position`,
+      [streamIds, snapshotShape ?? -1],
+    );
+    const loaded = new Map<string, LoadedStream<State>>(
+      streamIds.map((id) => [id, { events: [] }]),
+    );
+    for (const row of rows) {
+      const stream = loaded.get(row.stream_id)!;
+      if (row.type === null)
+        stream.snapshot = { version: row.snapshot_version, state: row.snapshot! };
+      else stream.events.push(this.upcast(row));
+    }
+    return loaded;
   }
 
   /**
@@ -286,6 +383,11 @@ export class EventStore {
       const relevant = events.filter((event) => projection.eventTypes.includes(event.type));
       await projection.project(relevant, tx);
     }
+  }
+
+  /** Runs `work` in a transaction of the store's database. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>, label: string): Promise<T> {
+    return this.database.transaction(work, { label });
   }
 
   /** Where reads outside any transaction go. */

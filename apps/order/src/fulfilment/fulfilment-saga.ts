@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import {
   EventStore,
   handleCommand,
+  handleCommands,
   type EventMetadata,
   type RecordedEvent,
 } from '@ordering/event-store';
@@ -10,26 +11,49 @@ import { orderDecider } from '../ordering/domain/order.decider.js';
 import { ORDER_SNAPSHOTS, orderStreamId } from '../ordering/order-stream.js';
 import { decideFulfilment, type FulfilmentTrigger } from './domain/fulfilment.js';
 
+interface Step {
+  orderId: string;
+  trigger: FulfilmentTrigger;
+  metadata: EventMetadata;
+}
+
 /**
- * Applies one saga step in the caller's transaction: load the order, decide, append. Idempotent:
- * a repeat decides nothing. Returns what it appended.
+ * Applies saga steps in the caller's transaction: load the order, decide, append. Idempotent: a
+ * repeat decides nothing.
  */
 @Injectable()
 export class FulfilmentSaga {
   private readonly logger = new Logger(FulfilmentSaga.name);
+  private readonly gathered = new WeakMap<Transaction, Step[]>();
 
   constructor(
     private readonly store: EventStore,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Adds a step to those of `tx` (a consumer's batch), all decided together just before it
+   * commits: one read of every order they touch, the decisions in the order the steps came (an
+   * order's second step sees what its first decided), one append for all. The caller holds the
+   * orders' stream locks (OrderStreamLocks), so no other writer can get in between.
+   */
+  gather(tx: Transaction, orderId: string, trigger: FulfilmentTrigger, metadata: EventMetadata) {
+    let steps = this.gathered.get(tx);
+    if (!steps) {
+      const gathered: Step[] = (steps = []);
+      this.gathered.set(tx, gathered);
+      tx.beforeCommit(() => this.decide(tx, gathered));
+    }
+    steps.push({ orderId, trigger, metadata });
+  }
+
+  /** Decides one step now, in the caller's transaction; a lost race decides again. */
   async handle(
     orderId: string,
     trigger: FulfilmentTrigger,
     metadata: EventMetadata,
     tx: Transaction,
   ): Promise<readonly RecordedEvent[]> {
-    // Decided from the order as it stands when appending: a lost race decides again.
     const { events } = await handleCommand(
       this.store,
       orderStreamId(orderId),
@@ -37,9 +61,21 @@ export class FulfilmentSaga {
       (state) => decideFulfilment(trigger, state, this.clock.now()) ?? undefined,
       { metadata, snapshots: ORDER_SNAPSHOTS, tx },
     );
-    if (events.length === 0) {
-      this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing`);
-    }
+    if (events.length === 0) this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing`);
     return events;
+  }
+
+  private async decide(tx: Transaction, steps: readonly Step[]): Promise<void> {
+    const now = this.clock.now();
+    await handleCommands(
+      this.store,
+      orderDecider,
+      steps.map(({ orderId, trigger, metadata }) => ({
+        streamId: orderStreamId(orderId),
+        command: (state) => decideFulfilment(trigger, state, now) ?? undefined,
+        metadata,
+      })),
+      { tx, snapshots: ORDER_SNAPSHOTS },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { inventoryReservedV1, Queues } from '@ordering/contracts';
+import { inventoryReservationFailedV1, inventoryReservedV1, Queues } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
 import { Database } from '@ordering/platform';
 import {
@@ -21,6 +21,13 @@ const reserved = (orderId: string) =>
     orderId,
     lines: [{ sku: 'MUG', quantity: 1 }],
     reservedAt: new Date().toISOString(),
+  });
+
+const failed = (orderId: string) =>
+  testEvent(inventoryReservationFailedV1, {
+    orderId,
+    shortLines: [{ sku: 'MUG', requested: 1, available: 0 }],
+    failedAt: new Date().toISOString(),
   });
 
 describe('the fulfilment saga under lost connections (real PostgreSQL and RabbitMQ)', () => {
@@ -57,6 +64,8 @@ describe('the fulfilment saga under lost connections (real PostgreSQL and Rabbit
   beforeAll(async () => {
     order = await startInProcess({
       name: 'order',
+      // Lingers so that answers published together are one batch.
+      env: { CONSUMER_LINGER_MS: '100' },
       load: async () => ({
         service: (await import('../order-service.definition.js')).orderService,
         module: (await import('../order.module.js')).OrderModule,
@@ -109,6 +118,26 @@ describe('the fulfilment saga under lost connections (real PostgreSQL and Rabbit
         }),
       );
     }
+  });
+
+  it('decides a batch of answers together, each order’s in the order they came', async () => {
+    const [first, second] = [await place(), await place()];
+    await Promise.all(
+      [failed(first), reserved(first), reserved(second), failed(second)].map((answer) =>
+        publisher.publish(answer),
+      ),
+    );
+    await eventually(async () => {
+      expect(await written(first)).toMatchObject({ status: 'REJECTED', version: 2, events: 2 });
+      expect(await written(second)).toMatchObject({ status: 'CONFIRMED', version: 2, events: 2 });
+    });
+    // One transaction appended both.
+    const transactions = await sql(
+      `SELECT DISTINCT transaction_id FROM events
+       WHERE stream_id = ANY($1::text[]) AND stream_position = 2`,
+      [[`order-${first}`, `order-${second}`]],
+    );
+    expect(transactions).toHaveLength(1);
   });
 
   it('rejects an order past its deadline once, whatever statement loses the connection', async () => {

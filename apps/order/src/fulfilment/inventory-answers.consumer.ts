@@ -17,7 +17,10 @@ const causedBy = (event: CloudEvent) => ({
   ...(event.traceparent ? { traceparent: event.traceparent } : {}),
 });
 
-/** The inventory's answers, fed to the saga in the consumer's transaction (with its inbox row). */
+/**
+ * The inventory's answers, fed to the saga in the consumer's transaction (with its inbox row): a
+ * batch's answers are decided together (see FulfilmentSaga.gather).
+ */
 @Controller()
 export class InventoryAnswersConsumer {
   constructor(private readonly saga: FulfilmentSaga) {}
@@ -38,8 +41,6 @@ export class InventoryAnswersConsumer {
   }
 
   private step(event: CloudEvent<{ orderId: string }>, trigger: FulfilmentTrigger): MessageEffect {
-    return async (tx) => {
-      await this.saga.handle(event.data.orderId, trigger, causedBy(event), tx);
-    };
+    return async (tx) => this.saga.gather(tx, event.data.orderId, trigger, causedBy(event));
   }
 }

@@ -38,6 +38,30 @@ describe('Database: the one way to run SQL (real PostgreSQL)', () => {
     await test.dataSource.query('TRUNCATE notes');
   });
 
+  it('runs gathered work just before COMMIT, in the same transaction, and rolls back if it fails', async () => {
+    const order: string[] = [];
+    await test.database.transaction(async (tx) => {
+      tx.beforeCommit(async () => {
+        order.push('gathered');
+        await tx.query('INSERT INTO notes VALUES ($1)', ['gathered']);
+      });
+      order.push('work');
+      await tx.query('INSERT INTO notes VALUES ($1)', ['work']);
+    });
+    expect(order).toEqual(['work', 'gathered']);
+    expect(await rows()).toEqual(['gathered', 'work']);
+    await expect(
+      test.database.transaction(async (tx) => {
+        await tx.query('INSERT INTO notes VALUES ($1)', ['undone']);
+        tx.beforeCommit(async () => {
+          throw new Marker();
+        });
+      }),
+    ).rejects.toBeInstanceOf(Marker);
+    expect(await rows()).toEqual(['gathered', 'work']);
+    await test.dataSource.query('TRUNCATE notes');
+  });
+
   it('fails the rest of a transaction whose connection is lost, running none of it elsewhere', async () => {
     const label = 'lost midway';
     const broken = faults.breakBefore({ label, text: /second/ });

@@ -167,6 +167,21 @@ export class Transaction extends OneConnection {
   private ended = false;
   /** Marks left by the work (the outbox sets one), read by commit listeners. */
   readonly marks = new Set<string>();
+  private readonly finishing: (() => Promise<void>)[] = [];
+
+  /**
+   * Work to run once the unit of work is done and before COMMIT, in the order registered: for
+   * effects that are gathered while the work runs and then written together, set-based (a
+   * consumer's batch of saga steps, say). It fails the transaction like any other statement.
+   */
+  beforeCommit(work: () => Promise<void>): void {
+    this.finishing.push(work);
+  }
+
+  /** @internal Runs what was registered with beforeCommit, including what that registers. */
+  async finish(): Promise<void> {
+    for (let work; (work = this.finishing.shift());) await work();
+  }
 
   /** Open: statements may still be sent. */
   get isOpen(): boolean {
@@ -304,7 +319,11 @@ export class Database implements Sql {
     let result: T;
     try {
       await tx.control(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
-      result = await openTransactions.run(tx, () => work(tx));
+      result = await openTransactions.run(tx, async () => {
+        const done = await work(tx);
+        await tx.finish();
+        return done;
+      });
       await tx.control('COMMIT');
     } catch (error) {
       if (!tx.lost) await tx.control('ROLLBACK').catch((rollback) => tx.lose(rollback));
