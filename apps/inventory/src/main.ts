@@ -4,8 +4,7 @@ import { connectConsumer } from '@ordering/messaging';
 import { runService } from '@ordering/platform';
 import { inventoryService } from './inventory-service.definition.js';
 import { InventoryModule } from './inventory.module.js';
-import { ReservationLocks } from './stock/reservation-locks.js';
 
 await runService(inventoryService, InventoryModule, (app) =>
-  connectConsumer(app, 'inventory', Queues.inventoryOrderEvents, ReservationLocks),
+  connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
 );

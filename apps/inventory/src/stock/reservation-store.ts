@@ -6,16 +6,28 @@ import type {
   StockLevel,
 } from './domain/reservation.js';
 
+/** A reservation as it is written back: the order's state after a batch. */
+export interface ReservationRow {
+  orderId: string;
+  state: Exclude<ReservationState, { status: 'NONE' }>;
+}
+
+/** How a batch moves one product's stock: units made available (or taken) and reserved. */
+export interface StockChange {
+  sku: string;
+  available: number;
+  reserved: number;
+}
+
 /**
- * The SQL side of reservations. Every function runs in the consumer's transaction; callers take
- * the order's lock first, so one order's messages are applied one at a time.
+ * The SQL side of reservations, set-based: each function is one statement for a whole batch of
+ * orders, in the consumer's transaction.
  */
 export const reservations = {
-  async lockOrder(tx: Transaction, orderId: string): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reservation:${orderId}`]);
-  },
-
-  /** Several orders' locks at once, always in the same (sorted) order. */
+  /**
+   * The orders' locks, always taken in the same (sorted) order, so one order's messages are
+   * settled one batch at a time and two batches cannot deadlock.
+   */
   async lockOrders(tx: Transaction, orderIds: readonly string[]): Promise<void> {
     await tx.query(
       `SELECT pg_advisory_xact_lock(hashtext(k))
@@ -24,78 +36,77 @@ export const reservations = {
     );
   },
 
-  /** The products the orders' current reservations hold. */
-  async skusHeldBy(tx: Transaction, orderIds: readonly string[]): Promise<string[]> {
-    if (orderIds.length === 0) return [];
-    const rows = await tx.query<{ sku: string }>(
-      `SELECT DISTINCT line ->> 'sku' AS sku FROM reservations, jsonb_array_elements(lines) AS line
-       WHERE order_id = ANY($1::uuid[]) AND status = 'RESERVED'`,
-      [orderIds],
-    );
-    return rows.map((row) => row.sku);
-  },
-
-  async state(tx: Transaction, orderId: string): Promise<ReservationState> {
-    const [row] = await tx.query<{
+  /** What the inventory knows of each order (orders it never saw are absent). */
+  async states(tx: Transaction, orderIds: readonly string[]) {
+    const rows = await tx.query<{
+      order_id: string;
       status: ReservationState['status'];
       lines: RequestedLine[];
       short_lines: ShortLine[];
-    }>('SELECT status, lines, short_lines FROM reservations WHERE order_id = $1', [orderId]);
-    if (!row) return { status: 'NONE' };
-    switch (row.status) {
-      case 'RESERVED':
-      case 'RELEASED':
-        return { status: row.status, lines: row.lines };
-      case 'REFUSED':
-        return { status: 'REFUSED', shortLines: row.short_lines };
-      default:
-        return { status: 'VOIDED' };
-    }
+    }>(
+      'SELECT order_id, status, lines, short_lines FROM reservations WHERE order_id = ANY($1::uuid[])',
+      [orderIds],
+    );
+    return new Map<string, ReservationState>(
+      rows.map((row) => [row.order_id, stateOf(row.status, row.lines, row.short_lines)]),
+    );
   },
 
   /**
-   * Locks the rows in SKU order (the database's), so orders racing for the same products cannot
-   * deadlock: every change to stock takes its locks through here first.
+   * Locks the products in SKU order (the database's), so batches racing for the same products
+   * cannot deadlock, and returns what is available of each.
    */
-  async lockStock(tx: Transaction, skus: string[]): Promise<StockLevel[]> {
+  async lockStock(tx: Transaction, skus: readonly string[]): Promise<StockLevel[]> {
+    if (skus.length === 0) return [];
     return tx.query<StockLevel>(
       'SELECT sku, available FROM products WHERE sku = ANY($1) ORDER BY sku FOR UPDATE',
       [skus],
     );
   },
 
-  async hold(tx: Transaction, orderId: string, lines: RequestedLine[]): Promise<void> {
+  async changeStock(tx: Transaction, changes: readonly StockChange[]): Promise<void> {
+    if (changes.length === 0) return;
     await tx.query(
-      `UPDATE products p SET available = p.available - l.quantity, reserved = p.reserved + l.quantity
-       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
-      [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
+      `UPDATE products p SET available = p.available + c.available, reserved = p.reserved + c.reserved
+       FROM unnest($1::text[], $2::int[], $3::int[]) AS c(sku, available, reserved)
+       WHERE p.sku = c.sku`,
+      [changes.map((c) => c.sku), changes.map((c) => c.available), changes.map((c) => c.reserved)],
     );
-    await this.record(tx, orderId, 'RESERVED', lines, []);
   },
 
-  async giveBack(tx: Transaction, orderId: string, lines: RequestedLine[]): Promise<void> {
-    // In the same order as every reservation takes them: locked in any other order, a release and
-    // a reservation sharing two products deadlock.
-    await this.lockStock(tx, [...new Set(lines.map((line) => line.sku))]);
+  async record(tx: Transaction, rows: readonly ReservationRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const lines = ({ state }: ReservationRow) =>
+      JSON.stringify(state.status === 'RESERVED' || state.status === 'RELEASED' ? state.lines : []);
+    const shortLines = ({ state }: ReservationRow) =>
+      JSON.stringify(state.status === 'REFUSED' ? state.shortLines : []);
     await tx.query(
-      `UPDATE products p SET available = p.available + l.quantity, reserved = p.reserved - l.quantity
-       FROM unnest($1::text[], $2::int[]) AS l(sku, quantity) WHERE p.sku = l.sku`,
-      [lines.map((l) => l.sku), lines.map((l) => l.quantity)],
-    );
-    await this.record(tx, orderId, 'RELEASED', lines, []);
-  },
-
-  async record(
-    tx: Transaction,
-    orderId: string,
-    status: 'RESERVED' | 'REFUSED' | 'RELEASED' | 'VOIDED',
-    lines: RequestedLine[],
-    shortLines: ShortLine[],
-  ): Promise<void> {
-    await tx.query(
-      `INSERT INTO reservations (order_id, status, lines, short_lines) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = now()`,
-      [orderId, status, JSON.stringify(lines), JSON.stringify(shortLines)],
+      `INSERT INTO reservations (order_id, status, lines, short_lines)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])
+       ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, lines = excluded.lines,
+         short_lines = excluded.short_lines, updated_at = now()`,
+      [
+        rows.map((r) => r.orderId),
+        rows.map((r) => r.state.status),
+        rows.map(lines),
+        rows.map(shortLines),
+      ],
     );
   },
 };
+
+function stateOf(
+  status: ReservationState['status'],
+  lines: RequestedLine[],
+  shortLines: ShortLine[],
+): ReservationState {
+  switch (status) {
+    case 'RESERVED':
+    case 'RELEASED':
+      return { status, lines };
+    case 'REFUSED':
+      return { status: 'REFUSED', shortLines };
+    default:
+      return { status: 'VOIDED' };
+  }
+}

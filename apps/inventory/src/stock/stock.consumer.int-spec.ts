@@ -12,7 +12,6 @@ import {
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ReservationLocks } from './reservation-locks.js';
 
 const SKU = 'FAULT-MUG';
 const STOCK = 1000;
@@ -67,8 +66,7 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
         service: (await import('../inventory-service.definition.js')).inventoryService,
         module: (await import('../inventory.module.js')).InventoryModule,
       }),
-      connect: (app) =>
-        connectConsumer(app, 'inventory', Queues.inventoryOrderEvents, ReservationLocks),
+      connect: (app) => connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
     });
     await sql(
       `INSERT INTO products (sku, name, price, currency, available)
@@ -243,5 +241,29 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
     expect(
       await sql('SELECT available, reserved FROM products WHERE sku = $1', ['SCARCE']),
     ).toEqual([{ available: 0, reserved: 5 }]);
+  });
+
+  it('settles an order placed and cancelled in one batch, and voids one cancelled before it was placed', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const was = await stock();
+    await Promise.all(
+      [placed(a, 4), cancelled(a), cancelled(b), placed(b, 4)].map((m) => publisher.publish(m)),
+    );
+    await eventually(async () => {
+      const rows = await sql<{ order_id: string; status: string }>(
+        'SELECT order_id, status FROM reservations WHERE order_id = ANY($1::uuid[]) ORDER BY status',
+        [[a, b]],
+      );
+      expect(rows).toEqual([
+        { order_id: a, status: 'RELEASED' },
+        { order_id: b, status: 'VOIDED' },
+      ]);
+    });
+    expect(await stock()).toEqual(was);
+    expect(
+      await sql('SELECT routing_key FROM outbox WHERE aggregate_id = ANY($1::text[]) ORDER BY id', [
+        [a, b],
+      ]),
+    ).toEqual([{ routing_key: 'inventory.reserved' }, { routing_key: 'inventory.released' }]);
   });
 });

@@ -12,90 +12,151 @@ import {
   type OrderPlacedV1,
   type OrderRejectedV1,
 } from '@ordering/contracts';
-import { addToOutbox, type MessageEffect } from '@ordering/messaging';
+import { addToOutbox, type MessageEffect, type OutboxMessage } from '@ordering/messaging';
 import { Clock, type Transaction } from '@ordering/platform';
-import { decideRelease, decideReservation, type ReleaseReason } from './domain/reservation.js';
-import { reservations } from './reservation-store.js';
+import {
+  decideRelease,
+  decideReservation,
+  type ReleaseReason,
+  type RequestedLine,
+} from './domain/reservation.js';
+import { reservations, type ReservationRow, type StockChange } from './reservation-store.js';
+
+type StockRequest =
+  | { kind: 'reserve'; event: CloudEvent<OrderPlacedV1> }
+  | { kind: 'release'; event: CloudEvent<{ orderId: string }>; reason: ReleaseReason };
 
 /**
- * Reserves stock for placed orders and releases it for cancelled or rejected ones. Each handler's
- * effect, its outgoing event (outbox) and its inbox row commit together in the consumer's
- * transaction.
+ * Reserves stock for placed orders and releases it for cancelled or rejected ones. The requests
+ * of a consumer batch are gathered and settled together just before its transaction commits,
+ * with their outgoing events (outbox) and inbox rows: the orders' locks and states, then the
+ * products' (locked in SKU order), decisions in delivery order against a running balance, and
+ * one write each for the stock, the reservations and the outbox.
  */
 @Controller()
 export class StockConsumer {
   private readonly logger = new Logger(StockConsumer.name);
+  private readonly gathered = new WeakMap<Transaction, StockRequest[]>();
 
   constructor(private readonly clock: Clock) {}
 
   @EventPattern<string>('order.placed')
   reserve(@Payload() event: CloudEvent<OrderPlacedV1>): MessageEffect {
-    return (tx) => this.reserveFor(event, tx);
+    return async (tx) => this.gather(tx, { kind: 'reserve', event });
   }
 
   @EventPattern<string>('order.cancelled')
   release(@Payload() event: CloudEvent<OrderCancelledV1>): MessageEffect {
-    return (tx) => this.releaseFor(event, tx, 'ORDER_CANCELLED');
+    return async (tx) => this.gather(tx, { kind: 'release', event, reason: 'ORDER_CANCELLED' });
   }
 
   // A rejected order holds stock only when its reservation came too late (the saga's deadline).
   @EventPattern<string>('order.rejected')
   releaseRejected(@Payload() event: CloudEvent<OrderRejectedV1>): MessageEffect {
-    return (tx) => this.releaseFor(event, tx, 'ORDER_REJECTED');
+    return async (tx) => this.gather(tx, { kind: 'release', event, reason: 'ORDER_REJECTED' });
   }
 
-  private async reserveFor(event: CloudEvent<OrderPlacedV1>, tx: Transaction) {
-    const { orderId, lines } = event.data;
-    await reservations.lockOrder(tx, orderId);
-    const stock = await reservations.lockStock(tx, [...new Set(lines.map((l) => l.sku))].sort());
-    const requested = lines.map(({ sku, quantity }) => ({ sku, quantity }));
-    const decision = decideReservation(await reservations.state(tx, orderId), requested, stock);
+  private gather(tx: Transaction, request: StockRequest): void {
+    let requests = this.gathered.get(tx);
+    if (!requests) {
+      const gathered: StockRequest[] = (requests = []);
+      this.gathered.set(tx, gathered);
+      tx.beforeCommit(() => this.settle(tx, gathered));
+    }
+    requests.push(request);
+  }
+
+  private async settle(tx: Transaction, requests: readonly StockRequest[]): Promise<void> {
+    const orderIds = requests.map((request) => request.event.data.orderId);
+    await reservations.lockOrders(tx, orderIds);
+    const states = await reservations.states(tx, orderIds);
+    const stateOf = (orderId: string) => states.get(orderId) ?? { status: 'NONE' as const };
+
+    const skus = new Set<string>();
+    for (const request of requests) {
+      const state = stateOf(request.event.data.orderId);
+      const lines =
+        request.kind === 'reserve'
+          ? request.event.data.lines
+          : state.status === 'RESERVED'
+            ? state.lines
+            : [];
+      for (const line of lines) skus.add(line.sku);
+    }
+    const stock = await reservations.lockStock(tx, [...skus]);
+    const available = new Map(stock.map((level) => [level.sku, level.available]));
+    const changes = new Map<string, StockChange>();
+    const move = (lines: readonly RequestedLine[], sign: 1 | -1) => {
+      for (const { sku, quantity } of lines) {
+        available.set(sku, available.get(sku)! + sign * quantity);
+        const change = changes.get(sku) ?? { sku, available: 0, reserved: 0 };
+        change.available += sign * quantity;
+        change.reserved -= sign * quantity;
+        changes.set(sku, change);
+      }
+    };
+
+    const written = new Map<string, ReservationRow>();
+    const outgoing: OutboxMessage[] = [];
     const now = this.clock.now().toISOString();
-
-    if (decision.outcome === 'reserve') {
-      await reservations.hold(tx, orderId, decision.lines);
-      await addToOutbox(tx, [
-        this.outgoing(inventoryReservedV1, event, {
-          orderId,
-          lines: decision.lines,
-          reservedAt: now,
-        }),
-      ]);
-    } else if (decision.outcome === 'refuse') {
-      await reservations.record(tx, orderId, 'REFUSED', [], decision.shortLines);
-      await addToOutbox(tx, [
-        this.outgoing(inventoryReservationFailedV1, event, {
-          orderId,
-          shortLines: decision.shortLines,
-          failedAt: now,
-        }),
-      ]);
-    } else if (decision.outcome === 'ignore') {
-      this.logger.log(`Order ${orderId} not reserved: ${decision.why}`);
+    for (const request of requests) {
+      const { orderId } = request.event.data;
+      const state = written.get(orderId)?.state ?? stateOf(orderId);
+      const decision =
+        request.kind === 'reserve'
+          ? decideReservation(
+              state,
+              request.event.data.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+              [...available].map(([sku, units]) => ({ sku, available: units })),
+            )
+          : decideRelease(state, request.reason);
+      switch (decision.outcome) {
+        case 'reserve':
+          move(decision.lines, -1);
+          written.set(orderId, { orderId, state: { status: 'RESERVED', lines: decision.lines } });
+          outgoing.push(
+            this.outgoing(inventoryReservedV1, request.event, {
+              orderId,
+              lines: decision.lines,
+              reservedAt: now,
+            }),
+          );
+          break;
+        case 'refuse':
+          written.set(orderId, {
+            orderId,
+            state: { status: 'REFUSED', shortLines: decision.shortLines },
+          });
+          outgoing.push(
+            this.outgoing(inventoryReservationFailedV1, request.event, {
+              orderId,
+              shortLines: decision.shortLines,
+              failedAt: now,
+            }),
+          );
+          break;
+        case 'release':
+          move(decision.lines, 1);
+          written.set(orderId, { orderId, state: { status: 'RELEASED', lines: decision.lines } });
+          outgoing.push(
+            this.outgoing(inventoryReleasedV1, request.event, {
+              orderId,
+              lines: decision.lines,
+              reason: decision.reason,
+              releasedAt: now,
+            }),
+          );
+          break;
+        case 'void':
+          written.set(orderId, { orderId, state: { status: 'VOIDED' } });
+          break;
+        case 'ignore':
+          this.logger.log(`Order ${orderId}: ${request.kind} ignored: ${decision.why}`);
+      }
     }
-  }
-
-  private async releaseFor(
-    event: CloudEvent<{ orderId: string }>,
-    tx: Transaction,
-    reason: ReleaseReason,
-  ) {
-    const { orderId } = event.data;
-    await reservations.lockOrder(tx, orderId);
-    const decision = decideRelease(await reservations.state(tx, orderId), reason);
-    if (decision.outcome === 'release') {
-      await reservations.giveBack(tx, orderId, decision.lines);
-      await addToOutbox(tx, [
-        this.outgoing(inventoryReleasedV1, event, {
-          orderId,
-          lines: decision.lines,
-          reason,
-          releasedAt: this.clock.now().toISOString(),
-        }),
-      ]);
-    } else if (decision.outcome === 'void') {
-      await reservations.record(tx, orderId, 'VOIDED', [], []);
-    }
+    await reservations.changeStock(tx, [...changes.values()]);
+    await reservations.record(tx, [...written.values()]);
+    await addToOutbox(tx, outgoing);
   }
 
   private outgoing<T>(contract: Parameters<typeof createEvent>[0], cause: CloudEvent, data: T) {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ReservationLocks } from './reservation-locks.js';
 import { StockConsumer } from './stock.consumer.js';
 
-@Module({ controllers: [StockConsumer], providers: [ReservationLocks] })
+@Module({ controllers: [StockConsumer] })
 export class StockModule {}
