@@ -82,10 +82,22 @@ export class IdempotencyKeys implements OnApplicationBootstrap, OnApplicationShu
    * then roll back).
    */
   async record(tx: Transaction, request: IdempotentRequest, response: StoredResponse) {
+    await this.recordAll(tx, [{ request, response }]);
+  }
+
+  /** Records several answers in one statement (a group commit's); see `record`. */
+  async recordAll(
+    tx: Transaction,
+    answers: readonly { request: IdempotentRequest; response: StoredResponse }[],
+  ): Promise<void> {
+    if (answers.length === 0) return;
     const recorded = await tx.query(
       `INSERT INTO idempotency_keys (caller_id, key, request_hash, response_status,
          response_headers, response_body, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))
+       SELECT a.caller_id, a.key, a.request_hash, a.status, a.headers, a.body,
+         now() + make_interval(hours => $7)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[])
+         AS a(caller_id, key, request_hash, status, headers, body)
        ON CONFLICT (caller_id, key) DO UPDATE SET request_hash = excluded.request_hash,
          response_status = excluded.response_status,
          response_headers = excluded.response_headers,
@@ -94,17 +106,19 @@ export class IdempotencyKeys implements OnApplicationBootstrap, OnApplicationShu
        WHERE idempotency_keys.expires_at <= now()
        RETURNING key`,
       [
-        request.callerId,
-        request.key,
-        request.requestHash,
-        response.status,
-        JSON.stringify(response.headers),
-        JSON.stringify(response.body),
+        answers.map((a) => a.request.callerId),
+        answers.map((a) => a.request.key),
+        answers.map((a) => a.request.requestHash),
+        answers.map((a) => a.response.status),
+        answers.map((a) => JSON.stringify(a.response.headers)),
+        answers.map((a) => JSON.stringify(a.response.body)),
         IDEMPOTENCY_KEY_RETENTION_HOURS,
       ],
     );
-    if (recorded.length === 0) {
-      throw new IdempotencyKeyTaken(`The Idempotency-Key ${request.key} was answered meanwhile`);
+    if (recorded.length < answers.length) {
+      const taken = answers.filter((a) => !recorded.some((r) => r.key === a.request.key));
+      const keys = taken.map((a) => a.request.key).join(', ');
+      throw new IdempotencyKeyTaken(`The Idempotency-Key ${keys} was answered meanwhile`);
     }
   }
 
