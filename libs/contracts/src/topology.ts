@@ -40,7 +40,7 @@ export const Queues = {
     name: 'notification.order.events',
     consumer: 'notification',
     exchange: Exchanges.order,
-    routingKeys: ['order.confirmed', 'order.rejected', 'order.cancelled'],
+    routingKeys: ['order.placed', 'order.confirmed', 'order.rejected', 'order.cancelled'],
   },
 } as const satisfies Record<string, QueueDefinition>;
 

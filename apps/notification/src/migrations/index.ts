@@ -4,6 +4,7 @@ import {
   SlimOutboxIndexes1764400010000,
 } from '@ordering/messaging';
 import { CreateNotifications1764300400000 } from './1764300400000-create-notifications.js';
+import { CreateOrderReplicas1764600000000 } from './1764600000000-create-order-replicas.js';
 
 /** Every migration of the notification database, oldest first. */
 export const notificationMigrations: Function[] = [
@@ -11,4 +12,5 @@ export const notificationMigrations: Function[] = [
   CreateNotifications1764300400000,
   DropOutboxNotifyTrigger1764400000000,
   SlimOutboxIndexes1764400010000,
+  CreateOrderReplicas1764600000000,
 ];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { orderConfirmedV1, Queues } from '@ordering/contracts';
+import { orderConfirmedV1, orderPlacedV1, Queues } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
 import { Database } from '@ordering/platform';
 import {
@@ -25,6 +25,17 @@ const confirmed = (orderId: string) =>
     occurredAt: new Date().toISOString(),
   });
 
+const placed = (orderId: string, customerId: string) =>
+  testEvent(orderPlacedV1, {
+    orderId,
+    customerId,
+    lines: [{ sku: 'KETTLE', quantity: 2, unitPrice: 2500 }],
+    total: 5000,
+    currency: 'EUR',
+    placedAt: new Date().toISOString(),
+    version: 1,
+  });
+
 describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ and SMTP)', () => {
   let notification: InProcessService;
   let publisher: Awaited<ReturnType<typeof testPublisher>>;
@@ -32,6 +43,8 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
   let orderApi: http.Server;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let answerDelayMs = 0;
+  /** The orders the order API was asked about. */
+  const asked: string[] = [];
   const sql = <T>(text: string, values: unknown[] = []) =>
     notification.app.get(DataSource).query(text, values) as Promise<T[]>;
 
@@ -45,7 +58,8 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
   beforeAll(async () => {
     // The order API, as far as this service asks it: the details of any order.
     orderApi = http.createServer((request, response) => {
-      const orderId = request.url!.split('/').pop();
+      const orderId = request.url!.split('/').pop()!;
+      asked.push(orderId);
       setTimeout(() => {
         response.setHeader('content-type', 'application/json');
         response.end(
@@ -88,6 +102,31 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     await new Promise((resolve) => orderApi?.close(resolve));
   });
 
+  it('writes the notification of an order it saw placed from its replica, asking nobody', async () => {
+    const orderId = randomUUID();
+    await publisher.publish(placed(orderId, 'customer-replica'));
+    await eventually(async () =>
+      expect(await sql('SELECT 1 FROM order_replicas WHERE order_id = $1', [orderId])).toHaveLength(
+        1,
+      ),
+    );
+    await publisher.publish(confirmed(orderId));
+    await eventually(() => expect(mailsTo(orderId)).toHaveLength(1));
+    const [mail] = mailsTo(orderId);
+    expect(mail).toContain('customer-replica@');
+    expect(mail).toContain('2 =C3=97 KETTLE at 25.00 EUR'); // quoted-printable ×
+    expect(mail).toContain('Total: 50.00 EUR');
+    expect(asked).not.toContain(orderId);
+  });
+
+  it('asks the order API for an order whose order.placed it has not seen', async () => {
+    const orderId = randomUUID();
+    await publisher.publish(confirmed(orderId));
+    await eventually(() => expect(mailsTo(orderId)).toHaveLength(1));
+    expect(asked).toContain(orderId);
+    expect(mailsTo(orderId)[0]).toContain('customer-1@');
+  });
+
   it('holds no transaction open while it asks the order API', async () => {
     answerDelayMs = 700;
     try {
@@ -115,8 +154,8 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     });
     expect(statements).toEqual([
       'BEGIN',
-      expect.stringContaining('INSERT INTO notifications'),
       expect.stringContaining('INSERT INTO inbox'),
+      expect.stringContaining('INSERT INTO notifications'),
       'COMMIT',
     ]);
     for (const [index, text] of statements.entries()) {

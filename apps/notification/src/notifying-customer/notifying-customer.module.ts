@@ -10,12 +10,14 @@ import { DeliveryWorker } from './delivery-worker.js';
 import { NotificationsHttpController } from './notifications.http.controller.js';
 import { OrderApiClient } from './order-api.client.js';
 import { OrderLifecycleConsumer } from './order-lifecycle.consumer.js';
+import { OrderReplicas } from './order-replicas.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Notification])],
   controllers: [OrderLifecycleConsumer, NotificationsHttpController],
   providers: [
     OrderApiClient,
+    OrderReplicas,
     DeliveryWorker,
     {
       provide: DeliveryChannel,

@@ -5,31 +5,67 @@ import type {
   CloudEvent,
   OrderCancelledV1,
   OrderConfirmedV1,
+  OrderPlacedV1,
   OrderRejectedV1,
 } from '@ordering/contracts';
 import type { MessageEffect } from '@ordering/messaging';
-import { deterministicUuid } from '@ordering/platform';
+import { deterministicUuid, type Transaction } from '@ordering/platform';
 import type { NotificationEnvironment } from '../notification.environment.js';
 import { DeliveryChannel } from './channels/delivery-channel.js';
-import { renderNotification, type NotificationKind } from './domain/notification-message.js';
+import {
+  renderNotification,
+  type NotificationKind,
+  type OrderDetails,
+} from './domain/notification-message.js';
 import { OrderApiClient } from './order-api.client.js';
+import { OrderReplicas } from './order-replicas.js';
+
+interface PendingNotification {
+  id: string;
+  eventId: string;
+  orderId: string;
+  customerId: string;
+  kind: NotificationKind;
+  recipient: string;
+  subject: string;
+  body: string;
+}
+
+/** What a consumer batch writes, gathered while its messages are handled. */
+interface Gathered {
+  placed: OrderPlacedV1[];
+  notifications: PendingNotification[];
+}
 
 /**
- * Records one notification per order event, rendered from the order's details. Those are asked
- * of the order API before the consumer's transaction begins: no connection or lock is held while
- * another service answers. The notification is delivered afterwards by the DeliveryWorker, so a
- * slow or failing channel never holds a message back.
+ * Keeps a replica of every order placed, and records one notification per later order event,
+ * rendered from that replica: the lifecycle events are thin triggers, and the order service is
+ * asked only for an order whose `order.placed` has not been seen yet (late, or redelivered), or
+ * for the short lines of a rejection for want of stock (only the order has them), and then before
+ * the consumer's transaction begins: no connection or lock is held while another service answers.
+ * A batch's replicas and notifications are written with one statement each. The notification is
+ * delivered afterwards by the DeliveryWorker, so a slow or failing channel never holds a message
+ * back.
  */
 @Controller()
 export class OrderLifecycleConsumer {
   private readonly emailDomain: string;
+  private readonly gathered = new WeakMap<Transaction, Gathered>();
 
   constructor(
+    private readonly replicas: OrderReplicas,
     private readonly orders: OrderApiClient,
     private readonly channel: DeliveryChannel,
     config: ConfigService<NotificationEnvironment, true>,
   ) {
     this.emailDomain = config.get('NOTIFICATION_EMAIL_DOMAIN', { infer: true });
+  }
+
+  @EventPattern<string>('order.placed')
+  placed(@Payload() event: CloudEvent<OrderPlacedV1>): MessageEffect {
+    return async (tx) => {
+      this.gather(tx).placed.push(event.data);
+    };
   }
 
   @EventPattern<string>('order.confirmed')
@@ -49,35 +85,73 @@ export class OrderLifecycleConsumer {
 
   private async record(
     kind: NotificationKind,
-    event: CloudEvent<{ orderId: string; reason?: string }>,
+    event: CloudEvent<{ orderId: string; status: string; reason?: string }>,
   ): Promise<MessageEffect> {
-    const order = await this.orders.order(event.data.orderId, event.correlationid);
+    const order = await this.detailsOf(kind, event);
     // The event's reason is the one this notification is about, whatever happened since.
     const message = renderNotification(kind, {
       ...order,
       reason: event.data.reason ?? order.reason,
     });
-    const recipient = order.customerId.includes('@')
-      ? order.customerId
-      : `${order.customerId}@${this.emailDomain}`;
-    return async (tx) => {
-      await tx.query(
-        `INSERT INTO notifications
-           (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING')
-         ON CONFLICT (event_id) DO NOTHING`,
-        [
-          deterministicUuid(`notification:${event.id}`),
-          event.id,
-          order.orderId,
-          order.customerId,
-          kind,
-          this.channel.name,
-          recipient,
-          message.subject,
-          message.body,
-        ],
-      );
+    const notification: PendingNotification = {
+      id: deterministicUuid(`notification:${event.id}`),
+      eventId: event.id,
+      orderId: order.orderId,
+      customerId: order.customerId,
+      kind,
+      recipient: order.customerId.includes('@')
+        ? order.customerId
+        : `${order.customerId}@${this.emailDomain}`,
+      subject: message.subject,
+      body: message.body,
     };
+    return async (tx) => {
+      this.gather(tx).notifications.push(notification);
+    };
+  }
+
+  private async detailsOf(
+    kind: NotificationKind,
+    event: CloudEvent<{ orderId: string; status: string; reason?: string }>,
+  ): Promise<OrderDetails> {
+    const { orderId, status, reason } = event.data;
+    const needsShortLines = kind === 'ORDER_REJECTED' && reason === 'OUT_OF_STOCK';
+    const replica = needsShortLines ? undefined : await this.replicas.find(orderId);
+    if (replica) return { ...replica, status };
+    return this.orders.order(orderId, event.correlationid);
+  }
+
+  private gather(tx: Transaction): Gathered {
+    let gathered = this.gathered.get(tx);
+    if (!gathered) {
+      const batch: Gathered = (gathered = { placed: [], notifications: [] });
+      this.gathered.set(tx, batch);
+      tx.beforeCommit(() => this.write(tx, batch));
+    }
+    return gathered;
+  }
+
+  private async write(tx: Transaction, { placed, notifications }: Gathered): Promise<void> {
+    await this.replicas.keep(tx, placed);
+    if (notifications.length === 0) return;
+    await tx.query(
+      `INSERT INTO notifications
+         (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body, status)
+       SELECT n.*, 'PENDING' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS n(id, event_id, order_id, customer_id, kind, channel, recipient, subject, body)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [
+        notifications.map((n) => n.id),
+        notifications.map((n) => n.eventId),
+        notifications.map((n) => n.orderId),
+        notifications.map((n) => n.customerId),
+        notifications.map((n) => n.kind),
+        notifications.map(() => this.channel.name),
+        notifications.map((n) => n.recipient),
+        notifications.map((n) => n.subject),
+        notifications.map((n) => n.body),
+      ],
+    );
   }
 }
