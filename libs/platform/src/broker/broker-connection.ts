@@ -130,6 +130,9 @@ export class BrokerConnection implements OnApplicationShutdown {
       try {
         const connection = await amqplib.connect(this.connectionUrl(), {
           timeout: CONNECT_TIMEOUT_MS,
+          // amqplib leaves Nagle's algorithm on: a publish's frames then wait for the broker's
+          // delayed ACK, and every confirm took about 40 ms instead of one or two.
+          noDelay: true,
           clientProperties: { connection_name: this.options.connectionName },
         });
         const closed = new Promise<void>((resolve) => {
