@@ -171,6 +171,21 @@ export default {
   estimateSeconds: ({ quick, runs }) => setupSeconds(quick) + runs * perRunSeconds(quick),
 
   async run({ runs, quick, profile, progress, note, log }) {
+    // Settings to try on the services, e.g. BENCH_SERVICE_ENV="CONSUMER_LINGER_MS=2"; the report
+    // says which were given.
+    const serviceEnv = Object.fromEntries(
+      (process.env.BENCH_SERVICE_ENV ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map((pair) => pair.split('=', 2)),
+    );
+    if (Object.keys(serviceEnv).length > 0) {
+      note(
+        `Services ran with ${Object.entries(serviceEnv)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}.`,
+      );
+    }
     const { warmupMs, windowMs, systemWarmupMs } = timings(quick);
     const plan = new Plan(progress, setupSeconds(quick) + runs * perRunSeconds(quick));
     const admin = tokenFor('bench-ops', { admin: true });
@@ -199,6 +214,7 @@ export default {
       await plan.step(15, 'saga: starting the three services', async () => {
         if (profileDirectory) await mkdir(profileDirectory, { recursive: true });
         system = await startSystem('saga', {
+          env: serviceEnv,
           nodeArgs: profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [],
         });
         observer = await startObserver(system.vhost.url);
