@@ -223,8 +223,8 @@ export class EventStore {
     const rows = await sql.query<EventRow & { snapshot: State | null; snapshot_version: number }>(
       `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS stream_id),
        snapshot AS (
-         SELECT s.stream_id, s.version, s.state FROM snapshots s JOIN wanted USING (stream_id)
-         WHERE s.shape_version = $2
+         SELECT w.stream_id, s.version, s.state
+         FROM wanted w JOIN snapshots s ON s.stream_id = w.stream_id AND s.shape_version = $2
        )
        SELECT stream_id, version AS snapshot_version, state AS snapshot, NULL::bigint AS global_position,
          NULL::text AS transaction_id, 0 AS stream_position, NULL::text AS type,
@@ -232,11 +232,14 @@ export class EventStore {
          NULL::timestamptz AS recorded_at
        FROM snapshot
        UNION ALL
+       -- Lateral, so that the snapshot's version bounds the index scan of the stream's events.
        SELECT e.stream_id, NULL, NULL, e.global_position, e.transaction_id::text, e.stream_position,
          e.type, e.schema_version, e.data, e.metadata, e.recorded_at
-       FROM events e JOIN wanted USING (stream_id)
-       WHERE e.stream_position >
-         coalesce((SELECT version FROM snapshot WHERE snapshot.stream_id = e.stream_id), 0)
+       FROM wanted w LEFT JOIN snapshot s ON s.stream_id = w.stream_id
+       CROSS JOIN LATERAL (
+         SELECT * FROM events
+         WHERE events.stream_id = w.stream_id AND events.stream_position > coalesce(s.version, 0)
+       ) e
        ORDER BY stream_id, stream_position`,
       [streamIds, snapshotShape ?? -1],
     );
