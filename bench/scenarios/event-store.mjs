@@ -484,7 +484,6 @@ export default {
         label: 'Event store appends/s c16 (new streams) ÷ pgbench',
         unit: '×',
         samples: samples['ratio.new'],
-        target: { op: '>=', value: 0.5, text: '≥ 0.5 × pgbench' },
       },
       {
         id: 'event-store.ratio-10-event',
@@ -497,6 +496,8 @@ export default {
         label: 'Event store appends/s c16 (new streams) ÷ pgbench with the stream row',
         unit: '×',
         samples: samples['ratio.new.stream'],
+        // Issue 11: the same rows as the store writes (stream head, event, outbox row).
+        target: { op: '>=', value: 0.9, text: '≥ 0.9 × pgbench' },
       },
       {
         id: 'event-store.load-without-snapshot',
