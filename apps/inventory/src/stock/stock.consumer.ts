@@ -36,7 +36,6 @@ type StockRequest =
 @Controller()
 export class StockConsumer {
   private readonly logger = new Logger(StockConsumer.name);
-  private readonly gathered = new WeakMap<Transaction, StockRequest[]>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -57,13 +56,7 @@ export class StockConsumer {
   }
 
   private gather(tx: Transaction, request: StockRequest): void {
-    let requests = this.gathered.get(tx);
-    if (!requests) {
-      const gathered: StockRequest[] = (requests = []);
-      this.gathered.set(tx, gathered);
-      tx.beforeCommit(() => this.settle(tx, gathered));
-    }
-    requests.push(request);
+    tx.gather<StockRequest>(this, (requests) => this.settle(tx, requests)).push(request);
   }
 
   private async settle(tx: Transaction, requests: readonly StockRequest[]): Promise<void> {

@@ -31,12 +31,6 @@ interface PendingNotification {
   body: string;
 }
 
-/** What a consumer batch writes, gathered while its messages are handled. */
-interface Gathered {
-  placed: OrderPlacedV1[];
-  notifications: PendingNotification[];
-}
-
 /**
  * Keeps a replica of every order placed, and records one notification per later order event,
  * rendered from that replica: the lifecycle events are thin triggers, and the order service is
@@ -50,7 +44,6 @@ interface Gathered {
 @Controller()
 export class OrderLifecycleConsumer {
   private readonly emailDomain: string;
-  private readonly gathered = new WeakMap<Transaction, Gathered>();
 
   constructor(
     private readonly replicas: OrderReplicas,
@@ -63,9 +56,7 @@ export class OrderLifecycleConsumer {
 
   @EventPattern<string>('order.placed')
   placed(@Payload() event: CloudEvent<OrderPlacedV1>): MessageEffect {
-    return async (tx) => {
-      this.gather(tx).placed.push(event.data);
-    };
+    return async (tx) => this.replicas.keep(tx, event.data);
   }
 
   @EventPattern<string>('order.confirmed')
@@ -106,7 +97,7 @@ export class OrderLifecycleConsumer {
       body: message.body,
     };
     return async (tx) => {
-      this.gather(tx).notifications.push(notification);
+      tx.gather<PendingNotification>(this, (all) => this.write(tx, all)).push(notification);
     };
   }
 
@@ -121,19 +112,7 @@ export class OrderLifecycleConsumer {
     return this.orders.order(orderId, event.correlationid);
   }
 
-  private gather(tx: Transaction): Gathered {
-    let gathered = this.gathered.get(tx);
-    if (!gathered) {
-      const batch: Gathered = (gathered = { placed: [], notifications: [] });
-      this.gathered.set(tx, batch);
-      tx.beforeCommit(() => this.write(tx, batch));
-    }
-    return gathered;
-  }
-
-  private async write(tx: Transaction, { placed, notifications }: Gathered): Promise<void> {
-    await this.replicas.keep(tx, placed);
-    if (notifications.length === 0) return;
+  private async write(tx: Transaction, notifications: readonly PendingNotification[]) {
     await tx.query(
       `INSERT INTO notifications
          (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body, status)

@@ -22,23 +22,9 @@ export class OrderReplicas {
 
   constructor(private readonly database: Database) {}
 
-  /** Keeps the orders placed (a redelivered `order.placed` changes nothing). */
-  async keep(tx: Transaction, placed: readonly OrderPlacedV1[]): Promise<void> {
-    if (placed.length === 0) return;
-    await tx.query(
-      `INSERT INTO order_replicas (order_id, customer_id, items, total, currency, placed_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[],
-         $6::timestamptz[])
-       ON CONFLICT (order_id) DO NOTHING`,
-      [
-        placed.map((order) => order.orderId),
-        placed.map((order) => order.customerId),
-        placed.map((order) => JSON.stringify(order.lines)),
-        placed.map((order) => order.total),
-        placed.map((order) => order.currency),
-        placed.map((order) => order.placedAt),
-      ],
-    );
+  /** Keeps an order placed, written with the rest of the batch's (a redelivery changes nothing). */
+  keep(tx: Transaction, placed: OrderPlacedV1): void {
+    tx.gather<OrderPlacedV1>(this, (orders) => this.write(tx, orders)).push(placed);
   }
 
   /**
@@ -56,6 +42,23 @@ export class OrderReplicas {
     }
     this.reading.orderIds.add(orderId);
     return this.reading.replicas.then((replicas) => replicas.get(orderId));
+  }
+
+  private async write(tx: Transaction, placed: readonly OrderPlacedV1[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO order_replicas (order_id, customer_id, items, total, currency, placed_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bigint[], $5::text[],
+         $6::timestamptz[])
+       ON CONFLICT (order_id) DO NOTHING`,
+      [
+        placed.map((order) => order.orderId),
+        placed.map((order) => order.customerId),
+        placed.map((order) => JSON.stringify(order.lines)),
+        placed.map((order) => order.total),
+        placed.map((order) => order.currency),
+        placed.map((order) => order.placedAt),
+      ],
+    );
   }
 
   private async read(orderIds: string[]): Promise<Map<string, OrderReplica>> {

@@ -24,7 +24,6 @@ interface Step {
 @Injectable()
 export class FulfilmentSaga {
   private readonly logger = new Logger(FulfilmentSaga.name);
-  private readonly gathered = new WeakMap<Transaction, Step[]>();
 
   constructor(
     private readonly store: EventStore,
@@ -38,13 +37,7 @@ export class FulfilmentSaga {
    * orders' stream locks (OrderStreamLocks), so no other writer can get in between.
    */
   gather(tx: Transaction, orderId: string, trigger: FulfilmentTrigger, metadata: EventMetadata) {
-    let steps = this.gathered.get(tx);
-    if (!steps) {
-      const gathered: Step[] = (steps = []);
-      this.gathered.set(tx, gathered);
-      tx.beforeCommit(() => this.decide(tx, gathered));
-    }
-    steps.push({ orderId, trigger, metadata });
+    tx.gather<Step>(this, (steps) => this.decide(tx, steps)).push({ orderId, trigger, metadata });
   }
 
   /** Decides one step now, in the caller's transaction; a lost race decides again. */

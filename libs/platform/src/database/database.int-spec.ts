@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConnectionFaults, createTestDatabase, type TestDatabase } from '@ordering/testing';
 import pg from 'pg';
 import { GuardedClient, poolSettings } from '../index.js';
-import { ConnectionLostError, TransactionEndedError } from './database.js';
+import { ConnectionLostError, TransactionEndedError, type Transaction } from './database.js';
 
 class Marker {}
 
@@ -38,27 +38,29 @@ describe('Database: the one way to run SQL (real PostgreSQL)', () => {
     await test.dataSource.query('TRUNCATE notes');
   });
 
-  it('runs gathered work just before COMMIT, in the same transaction, and rolls back if it fails', async () => {
+  it('writes what the work gathered just before COMMIT, in the same transaction, or nothing', async () => {
     const order: string[] = [];
+    const flush = (tx: Transaction) => async (notes: string[]) => {
+      order.push(`flush ${notes.join(', ')}`);
+      await tx.query('INSERT INTO notes SELECT unnest($1::text[])', [notes]);
+    };
+    const key = {};
     await test.database.transaction(async (tx) => {
-      tx.beforeCommit(async () => {
-        order.push('gathered');
-        await tx.query('INSERT INTO notes VALUES ($1)', ['gathered']);
-      });
+      tx.gather(key, flush(tx)).push('first');
       order.push('work');
-      await tx.query('INSERT INTO notes VALUES ($1)', ['work']);
+      tx.gather(key, flush(tx)).push('second');
     });
-    expect(order).toEqual(['work', 'gathered']);
-    expect(await rows()).toEqual(['gathered', 'work']);
+    expect(order).toEqual(['work', 'flush first, second']);
+    expect(await rows()).toEqual(['first', 'second']);
     await expect(
       test.database.transaction(async (tx) => {
         await tx.query('INSERT INTO notes VALUES ($1)', ['undone']);
-        tx.beforeCommit(async () => {
+        tx.gather(key, async () => {
           throw new Marker();
-        });
+        }).push('never');
       }),
     ).rejects.toBeInstanceOf(Marker);
-    expect(await rows()).toEqual(['gathered', 'work']);
+    expect(await rows()).toEqual(['first', 'second']);
     await test.dataSource.query('TRUNCATE notes');
   });
 

@@ -158,6 +158,11 @@ abstract class OneConnection implements Sql {
   }
 }
 
+interface Gathered {
+  items: unknown[];
+  flush: (items: unknown[]) => Promise<void>;
+}
+
 /**
  * One unit of work on one connection. Every statement runs on that connection or fails: once the
  * transaction has ended, or its connection is lost, `query` throws and nothing is sent anywhere
@@ -167,20 +172,29 @@ export class Transaction extends OneConnection {
   private ended = false;
   /** Marks left by the work (the outbox sets one), read by commit listeners. */
   readonly marks = new Set<string>();
-  private readonly finishing: (() => Promise<void>)[] = [];
+  private readonly gathered = new Map<object, Gathered>();
 
   /**
-   * Work to run once the unit of work is done and before COMMIT, in the order registered: for
-   * effects that are gathered while the work runs and then written together, set-based (a
-   * consumer's batch of saga steps, say). It fails the transaction like any other statement.
+   * A list to gather work on under `key`, written together (set-based) by `flush` just before
+   * COMMIT: a consumer batch's saga steps, say, decided in one read and one append. The first call
+   * for a key registers its flush; every call returns the same list. Flushes run in the order
+   * their keys were first used, and fail the transaction like any other statement.
    */
-  beforeCommit(work: () => Promise<void>): void {
-    this.finishing.push(work);
+  gather<T>(key: object, flush: (items: T[]) => Promise<void>): T[] {
+    let gathered = this.gathered.get(key);
+    if (!gathered) {
+      gathered = { items: [], flush: flush as Gathered['flush'] };
+      this.gathered.set(key, gathered);
+    }
+    return gathered.items as T[];
   }
 
-  /** @internal Runs what was registered with beforeCommit, including what that registers. */
+  /** @internal Flushes what was gathered, including what a flush gathers. */
   async finish(): Promise<void> {
-    for (let work; (work = this.finishing.shift());) await work();
+    for (const [key, { items, flush }] of this.gathered) {
+      this.gathered.delete(key);
+      await flush(items);
+    }
   }
 
   /** Open: statements may still be sent. */
