@@ -29,12 +29,6 @@ export const QUERY_TIMEOUT_MS = 35_000;
  * How every connection is made, pooled or dedicated: TCP keepalive on both ends (the server
  * notices a vanished client within about 25 s and frees its locks, a relay's leader lock
  * included), statement and idle-in-transaction timeouts, and a client-side answer timeout.
- *
- * Prepared statements are planned for their values each time (`force_custom_plan`): they still
- * skip parsing, but never run a generic plan frozen while a table was small. Such plans (a
- * sequential scan of the inbox or the outbox, an index used on its first column only) cost more
- * per statement as the table grew, until an autoanalyze replanned them; in the saga benchmark,
- * which starts from empty tables, PostgreSQL's CPU per order went from 3.5 to 2.1 ms.
  */
 export function connectionSettings(url: string, applicationName: string): pg.ClientConfig {
   return {
@@ -46,8 +40,6 @@ export function connectionSettings(url: string, applicationName: string): pg.Cli
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: QUERY_TIMEOUT_MS,
     idle_in_transaction_session_timeout: 60_000,
-    options:
-      '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 ' +
-      '-c plan_cache_mode=force_custom_plan',
+    options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
   };
 }
