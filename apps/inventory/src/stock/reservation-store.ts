@@ -46,6 +46,7 @@ export const reservations = {
     }>(
       'SELECT order_id, status, lines, short_lines FROM reservations WHERE order_id = ANY($1::uuid[])',
       [orderIds],
+      { plan: 'per-execution' },
     );
     return new Map<string, ReservationState>(
       rows.map((row) => [row.order_id, stateOf(row.status, row.lines, row.short_lines)]),

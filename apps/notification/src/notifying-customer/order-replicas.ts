@@ -72,6 +72,7 @@ export class OrderReplicas {
       `SELECT order_id, customer_id, items, total, currency FROM order_replicas
        WHERE order_id = ANY($1::uuid[])`,
       [orderIds],
+      { plan: 'per-execution' },
     );
     return new Map(
       rows.map((row) => [

@@ -325,6 +325,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     const seen = await database.query<{ message_id: string }>(
       'SELECT message_id FROM inbox WHERE consumer = $1 AND message_id = ANY($2::uuid[])',
       [consumer, batch.map((d) => d.event.id)],
+      { plan: 'per-execution' },
     );
     const done = new Set(seen.map((row) => row.message_id));
     // A message delivered twice in one batch counts once.

@@ -189,7 +189,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       else failed.push({ id: row.id, error: outcome, attempts: row.attempts + 1 });
     });
     const session = this.leadership.session;
-    if (sent.length > 0) await session.query(MARK_SENT, [sent]);
+    if (sent.length > 0) await session.query(MARK_SENT, [sent], { plan: 'per-execution' });
     if (failed.length > 0) {
       for (const failure of failed) {
         this.logger.error(

@@ -64,6 +64,25 @@ describe('Database: the one way to run SQL (real PostgreSQL)', () => {
     await test.dataSource.query('TRUNCATE notes');
   });
 
+  it('prepares a statement once per connection, unless it is to be planned per execution', async () => {
+    const prepared = await test.database.transaction(async (tx) => {
+      await tx.query('SELECT note FROM notes WHERE note = ANY($1::text[]) -- marker-once', [['a']]);
+      await tx.query(
+        'SELECT note FROM notes WHERE note = ANY($1::text[]) -- marker-each',
+        [['a']],
+        {
+          plan: 'per-execution',
+        },
+      );
+      return tx.query<{ statement: string }>(
+        "SELECT statement FROM pg_prepared_statements WHERE statement ~ 'marker-(once|each)'",
+      );
+    });
+    expect(prepared.map((row) => row.statement)).toEqual([
+      expect.stringContaining('-- marker-once'),
+    ]);
+  });
+
   it('fails the rest of a transaction whose connection is lost, running none of it elsewhere', async () => {
     const label = 'lost midway';
     const broken = faults.breakBefore({ label, text: /second/ });

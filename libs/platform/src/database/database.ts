@@ -6,13 +6,29 @@ import { DataSource } from 'typeorm';
 import { connectionSettings, GuardedClient } from './connection-settings.js';
 import { DependencyUnavailableError, isTransient } from './transient.js';
 
+export interface QueryOptions {
+  /**
+   * `per-execution`: planned for its values every time (an unnamed statement) instead of once per
+   * connection. For the simple lookups by a list of keys (`= ANY($1)`) on tables that start
+   * empty and grow fast (inbox, outbox, read models): a plan made once, while such a table was
+   * small, can be a sequential scan that costs more with every row until an autoanalyze replans
+   * it, whereas planning such a statement costs little. Complex statements keep their plan.
+   */
+  plan?: 'per-execution';
+}
+
 /** Something SQL runs on: the database (one statement, autocommit), a transaction, a session. */
 export interface Sql {
   /**
    * Runs one statement as a named prepared statement: PostgreSQL parses and plans each text once
-   * per connection. `text` must be a constant; everything that varies goes in `values`.
+   * per connection (see QueryOptions for the exception). `text` must be a constant; everything
+   * that varies goes in `values`.
    */
-  query<Row = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Row[]>;
 }
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
@@ -120,12 +136,13 @@ abstract class OneConnection implements Sql {
   async query<Row = Record<string, unknown>>(
     text: string,
     values: readonly unknown[] = [],
+    options: QueryOptions = {},
   ): Promise<Row[]> {
     this.ensureUsable();
     await this.observe(text);
     try {
       const result = await this.client.query({
-        name: statementName(text),
+        ...(options.plan === 'per-execution' ? {} : { name: statementName(text) }),
         text,
         values: [...values],
       });
@@ -356,12 +373,13 @@ export class Database implements Sql {
   async query<Row = Record<string, unknown>>(
     text: string,
     values: readonly unknown[] = [],
+    options: QueryOptions = {},
   ): Promise<Row[]> {
     this.refuseInsideTransaction('An autocommit statement');
     const client = await this.connect('autocommit');
     const statement = new AutocommitStatement(client, 'autocommit', this.observers);
     try {
-      return await statement.query<Row>(text, values);
+      return await statement.query<Row>(text, values, options);
     } finally {
       client.release(statement.lost);
     }

@@ -99,6 +99,7 @@ export class OrderSummaryProjection implements InlineProjection {
            version, created_at, updated_at
          FROM order_summaries WHERE order_id = ANY($1::uuid[]) FOR UPDATE`,
         [toRead],
+        { plan: 'per-execution' },
       );
       for (const row of existing) rows.set(row.order_id, fromRow(row));
     }
