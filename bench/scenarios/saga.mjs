@@ -178,7 +178,7 @@ export default {
       (process.env.BENCH_SERVICE_ENV ?? '')
         .split(/[\s,]+/)
         .filter(Boolean)
-        .map((pair) => pair.split('=', 2)),
+        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
     if (Object.keys(serviceEnv).length > 0) {
       note(

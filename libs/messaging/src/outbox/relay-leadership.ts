@@ -62,6 +62,11 @@ export class RelayLeadership {
       this.onWakeUp();
     });
     await session.listen('outbox', this.onWakeUp);
+    // The unsent rows are found through a partial index that keeps an entry for every row sent
+    // since the last vacuum. A bitmap scan (what the planner picks while few rows are unsent)
+    // visits all of them, every time; a plain index scan marks them dead as it passes, so the
+    // next one skips them: 0.95 -> 0.16 ms per read with 20,000 sent rows not yet vacuumed.
+    await session.query('SET enable_bitmapscan = off');
     this.current = session;
     return session;
   }
