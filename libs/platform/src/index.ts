@@ -10,6 +10,7 @@ export * from './connection-url.js';
 export * from './database/bigint-as-number.js';
 export * from './deterministic-uuid.js';
 export * from './database/ensure-database.js';
+export * from './database/lookups-together.js';
 export * from './database/connection-settings.js';
 export * from './database/database.js';
 export * from './database/database.module.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { OrderPlacedV1 } from '@ordering/contracts';
-import { Database, type Transaction } from '@ordering/platform';
+import { Database, LookupsTogether, type Transaction } from '@ordering/platform';
 
 /** What the notification service knows of an order from its `order.placed`. */
 export interface OrderReplica {
@@ -18,7 +18,10 @@ export interface OrderReplica {
  */
 @Injectable()
 export class OrderReplicas {
-  private reading?: { orderIds: Set<string>; replicas: Promise<Map<string, OrderReplica>> };
+  private readonly lookups = new LookupsTogether<string, OrderReplica>(
+    (orderId) => orderId,
+    (orderIds) => this.read(orderIds),
+  );
 
   constructor(private readonly database: Database) {}
 
@@ -32,16 +35,7 @@ export class OrderReplicas {
    * of the event loop (a consumer batch's) share one statement.
    */
   find(orderId: string): Promise<OrderReplica | undefined> {
-    if (!this.reading) {
-      const orderIds = new Set<string>();
-      const replicas = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.reading = undefined;
-        return this.read([...orderIds]);
-      });
-      this.reading = { orderIds, replicas };
-    }
-    this.reading.orderIds.add(orderId);
-    return this.reading.replicas.then((replicas) => replicas.get(orderId));
+    return this.lookups.find(orderId);
   }
 
   private async write(tx: Transaction, placed: readonly OrderPlacedV1[]): Promise<void> {
