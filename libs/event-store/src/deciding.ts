@@ -122,15 +122,14 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
         ? (command as (state: State) => Command | undefined)(state)
         : command;
     const decided = decidedCommand === undefined ? [] : decider.decide(decidedCommand, state);
-    if (decided.length === 0) return { state, version, append: undefined };
+    if (decided.length === 0) return { state, version, append: undefined as number | undefined };
     const next = {
       state: decided.reduce(decider.evolve, state),
       version: version + decided.length,
     };
     current.set(streamId, next);
-    const append = { streamId, expectedVersion: version, events: decided, metadata };
-    appends.push(append);
-    return { ...next, append };
+    appends.push({ streamId, expectedVersion: version, events: decided, metadata });
+    return { ...next, append: appends.length - 1 };
   });
   const recorded = appends.length > 0 ? await store.appendToStreams(tx, appends) : [];
 
@@ -144,7 +143,7 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
   return outcomes.map(({ state, version, append }) => ({
     state,
     version,
-    events: append ? recorded[appends.indexOf(append)] : [],
+    events: append === undefined ? [] : recorded[append],
   }));
 }
 

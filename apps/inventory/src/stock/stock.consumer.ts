@@ -94,54 +94,53 @@ export class StockConsumer {
     const now = this.clock.now().toISOString();
     for (const request of requests) {
       const { orderId } = request.event.data;
+      const settled = (state: ReservationRow['state'], message?: OutboxMessage) => {
+        written.set(orderId, { orderId, state });
+        if (message) outgoing.push(message);
+      };
       const state = written.get(orderId)?.state ?? stateOf(orderId);
       const decision =
         request.kind === 'reserve'
           ? decideReservation(
               state,
               request.event.data.lines.map(({ sku, quantity }) => ({ sku, quantity })),
-              [...available].map(([sku, units]) => ({ sku, available: units })),
+              request.event.data.lines.flatMap(({ sku }) =>
+                available.has(sku) ? [{ sku, available: available.get(sku)! }] : [],
+              ),
             )
           : decideRelease(state, request.reason);
       switch (decision.outcome) {
-        case 'reserve':
-          move(decision.lines, -1);
-          written.set(orderId, { orderId, state: { status: 'RESERVED', lines: decision.lines } });
-          outgoing.push(
-            this.outgoing(inventoryReservedV1, request.event, {
-              orderId,
-              lines: decision.lines,
-              reservedAt: now,
-            }),
+        case 'reserve': {
+          const { lines } = decision;
+          move(lines, -1);
+          const data = { orderId, lines, reservedAt: now };
+          settled(
+            { status: 'RESERVED', lines },
+            this.outgoing(inventoryReservedV1, request.event, data),
           );
           break;
-        case 'refuse':
-          written.set(orderId, {
-            orderId,
-            state: { status: 'REFUSED', shortLines: decision.shortLines },
-          });
-          outgoing.push(
-            this.outgoing(inventoryReservationFailedV1, request.event, {
-              orderId,
-              shortLines: decision.shortLines,
-              failedAt: now,
-            }),
+        }
+        case 'refuse': {
+          const { shortLines } = decision;
+          const data = { orderId, shortLines, failedAt: now };
+          settled(
+            { status: 'REFUSED', shortLines },
+            this.outgoing(inventoryReservationFailedV1, request.event, data),
           );
           break;
-        case 'release':
-          move(decision.lines, 1);
-          written.set(orderId, { orderId, state: { status: 'RELEASED', lines: decision.lines } });
-          outgoing.push(
-            this.outgoing(inventoryReleasedV1, request.event, {
-              orderId,
-              lines: decision.lines,
-              reason: decision.reason,
-              releasedAt: now,
-            }),
+        }
+        case 'release': {
+          const { lines, reason } = decision;
+          move(lines, 1);
+          const data = { orderId, lines, reason, releasedAt: now };
+          settled(
+            { status: 'RELEASED', lines },
+            this.outgoing(inventoryReleasedV1, request.event, data),
           );
           break;
+        }
         case 'void':
-          written.set(orderId, { orderId, state: { status: 'VOIDED' } });
+          settled({ status: 'VOIDED' });
           break;
         case 'ignore':
           this.logger.log(`Order ${orderId}: ${request.kind} ignored: ${decision.why}`);

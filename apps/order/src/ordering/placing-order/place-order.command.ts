@@ -96,7 +96,6 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
     try {
       await this.database.transaction(
         async (tx) => {
-          answers.clear();
           const prices = await pricesOf(
             tx,
             group.flatMap((w) => w.command.items.map((i) => i.sku)),

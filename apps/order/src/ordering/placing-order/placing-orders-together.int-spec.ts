@@ -1,25 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { Database, ensureDatabase, startHttpApp } from '@ordering/platform';
+import { Database } from '@ordering/platform';
 import {
   ConnectionFaults,
-  databaseUrl,
-  dropDatabase,
   httpClient,
+  startInProcess,
   tokenFor,
-  uniqueDatabaseName,
+  type InProcessService,
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { orderIdFor } from './order-id.js';
 
 describe('placing orders together: group commit (order service, real PostgreSQL)', () => {
-  const database = uniqueDatabaseName('order_group');
-  let app: INestApplication;
+  let order: InProcessService;
   let request: ReturnType<typeof httpClient>;
   let faults: ConnectionFaults;
   const sql = <T>(text: string, values: unknown[] = []) =>
-    app.get(DataSource).query(text, values) as Promise<T[]>;
+    order.app.get(DataSource).query(text, values) as Promise<T[]>;
 
   /** Placements sent at once, each by its own customer with its own Idempotency-Key. */
   const placeAtOnce = (skus: string[]) =>
@@ -56,25 +53,24 @@ describe('placing orders together: group commit (order service, real PostgreSQL)
   }
 
   beforeAll(async () => {
-    process.env.ORDER_DATABASE_URL = databaseUrl(database);
-    process.env.LOG_LEVEL = 'warn';
-    await ensureDatabase(process.env.ORDER_DATABASE_URL);
-    // The module reads its configuration when it is imported: import it after setting it.
-    const { OrderModule } = await import('../../order.module.js');
-    const { orderService } = await import('../../order-service.definition.js');
-    app = await startHttpApp(orderService, OrderModule, 0);
-    request = httpClient(await app.getUrl());
+    order = await startInProcess({
+      name: 'order',
+      load: async () => ({
+        service: (await import('../../order-service.definition.js')).orderService,
+        module: (await import('../../order.module.js')).OrderModule,
+      }),
+    });
+    request = httpClient(order.url);
     await sql(
       `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
        VALUES ('MUG', 'Mug', 900, 'EUR', 20, 1, now())`,
     );
-    faults = await new ConnectionFaults(app.get(Database)).start();
+    faults = await new ConnectionFaults(order.app.get(Database)).start();
   });
 
   afterAll(async () => {
     await faults?.stop();
-    await app?.close();
-    await dropDatabase(database);
+    await order?.stop();
   });
 
   it('places orders sent at once in fewer transactions than orders, each answered 202', async () => {
