@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Transaction } from '@ordering/platform';
-import { ConnectionFaults, createTestDatabase } from '@ordering/testing';
+import { ConnectionFaults, createTestDatabase, eventually } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { aggregateStream, handleCommand, type Decider } from './deciding.js';
@@ -229,6 +229,55 @@ describe('EventStore on PostgreSQL', () => {
       const after = await readToEnd(whileOpen.position);
       expect(after.seen.map((e) => e.streamId)).toEqual([slow, fast]);
       expect(after.seen[0].globalPosition).toBeLessThan(after.seen[1].globalPosition);
+    });
+
+    it('keeps a stream in log order when a transaction that locked it first appends to it after other writes', async () => {
+      const { position: start } = await readToEnd();
+      const [elsewhere, shared] = [newStream(), newStream()];
+      await store.appendToStream(elsewhere, 0, [added(1)]);
+      await store.appendToStream(shared, 0, [added(1)]);
+
+      // A consumer's batch: its stream locks first, a write to another stream, then (later) its
+      // append to the shared stream, decided on the stream as it then stands.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let wroteElsewhere!: () => void;
+      const hasWritten = new Promise<void>((resolve) => (wroteElsewhere = resolve));
+      const batch = database.database.transaction(async (tx) => {
+        await store.lockStreams(tx, [elsewhere, shared]);
+        await store.appendToStreams(tx, [
+          { streamId: elsewhere, expectedVersion: 1, events: [added(2)] },
+        ]);
+        wroteElsewhere();
+        await held;
+        const { version } = await aggregateStream(store, shared, counter, { sql: tx });
+        await store.appendToStreams(tx, [
+          { streamId: shared, expectedVersion: version, events: [added(2)] },
+        ]);
+      });
+      await hasWritten;
+
+      // Another writer of the shared stream meanwhile: it has to wait for the batch.
+      let otherDone = false;
+      const other = handleCommand(store, shared, counter, { add: 3 }).then(() => {
+        otherDone = true;
+      });
+      await eventually(async () => {
+        const [{ waiting }] = (await dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )) as { waiting: number }[];
+        expect(otherDone || waiting > 0).toBe(true);
+      });
+      release();
+      await batch;
+      await other;
+
+      // Transaction ids order the log: the other writer's came after the batch's lock.
+      const { seen } = await readToEnd(start);
+      expect(seen.filter((e) => e.streamId === shared).map((e) => e.streamPosition)).toEqual([
+        1, 2, 3,
+      ]);
     });
 
     it('pages through the whole log in each stream’s order, from any position', async () => {
