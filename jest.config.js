@@ -14,10 +14,19 @@ const swc = [
   },
 ];
 
+// Node 20.19 requires ES modules from CommonJS, Jest's module loader does not: the one ESM-only
+// package a CommonJS dependency requires (content-disposition, for @fastify/static, which serves
+// /docs) is compiled to CommonJS for the tests.
+const swcToCommonJs = ['@swc/jest', { module: { type: 'commonjs' } }];
+
 const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc },
+  transform: {
+    '^.+\\.ts$': swc,
+    '/node_modules/content-disposition/.+\\.js$': swcToCommonJs,
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   moduleNameMapper: {
     '^@ordering/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

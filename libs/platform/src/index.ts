@@ -16,6 +16,8 @@ export * from './database/database.js';
 export * from './database/database.module.js';
 export * from './database/postgres-options.js';
 export * from './database/transient.js';
+export * from './http/http-exchange.js';
+export * from './http/json-body.js';
 export * from './http/open-api.js';
 export * from './http/problem-details.filter.js';
 export * from './http/problem.exception.js';

@@ -5,8 +5,8 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
-import type { Request } from 'express';
 import type { Observable } from 'rxjs';
+import { headerOf, type HttpRequest, requestIdOf } from './http/http-exchange.js';
 import { invalidHeader } from './http/problem.exception.js';
 
 const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -28,7 +28,7 @@ export function isValidTraceparent(value: string): boolean {
 export class PropagatedHeadersInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const { headers } = context.switchToHttp().getRequest<Request>();
+    const { headers } = context.switchToHttp().getRequest<HttpRequest>();
     const traceparent = headers.traceparent;
     if (
       traceparent !== undefined &&
@@ -59,10 +59,10 @@ export class PropagatedHeadersInterceptor implements NestInterceptor {
  * checked by PropagatedHeadersInterceptor; they are checked again here, so that nothing
  * unchecked can reach an event even from a route set up without it.
  */
-export function requestMetadata(request: Request, caller: { id: string }) {
-  const requestId = String(request.id ?? '') || randomUUID();
-  const traceparent = request.header('traceparent');
-  const correlationId = request.header('x-correlation-id');
+export function requestMetadata(request: HttpRequest, caller: { id: string }) {
+  const requestId = requestIdOf(request) ?? randomUUID();
+  const traceparent = headerOf(request, 'traceparent');
+  const correlationId = headerOf(request, 'x-correlation-id');
   return {
     correlationId:
       correlationId !== undefined && CORRELATION_ID.test(correlationId) ? correlationId : requestId,

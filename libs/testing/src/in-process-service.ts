@@ -5,7 +5,7 @@ import {
   type ServiceDefinition,
   type ServiceEnvironment,
 } from '@ordering/platform';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { databaseUrl, dropDatabase, uniqueDatabaseName } from './databases.js';
 import { createTestVhost } from './vhosts.js';
 
@@ -27,7 +27,7 @@ export async function startInProcess<E extends ServiceEnvironment, M>(options: {
   name: 'order' | 'inventory' | 'notification';
   env?: Record<string, string>;
   load: () => Promise<{ service: ServiceDefinition<E>; module: Type<M> }>;
-  connect?: (app: NestExpressApplication) => void;
+  connect?: (app: NestFastifyApplication) => void;
 }): Promise<InProcessService> {
   const database = uniqueDatabaseName(`${options.name}_service`);
   const vhost = await createTestVhost(options.name);

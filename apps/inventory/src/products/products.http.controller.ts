@@ -1,8 +1,7 @@
 import { Body, Controller, Get, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Caller, ProblemException, Public } from '@ordering/platform';
+import { Caller, type HttpResponse, ProblemException, Public } from '@ordering/platform';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
-import type { Response } from 'express';
 import { ProductCatalogue } from './product-catalogue.js';
 import type { Product } from './product.entity.js';
 
@@ -109,7 +108,7 @@ export class ProductsHttpController {
     @Param('sku') sku: string,
     @Body() request: PutProductRequest,
     @Caller() caller: Caller,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<ProductView> {
     if (!caller.isAdmin) {
       throw new ProblemException(403, {
@@ -121,7 +120,7 @@ export class ProductsHttpController {
       { sku: validSku(sku), ...request },
       caller.id,
     );
-    response.status(created ? 201 : 200);
+    void response.status(created ? 201 : 200);
     return view(product);
   }
 }

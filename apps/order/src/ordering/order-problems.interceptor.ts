@@ -5,8 +5,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { ConcurrencyError } from '@ordering/event-store';
-import { ProblemException } from '@ordering/platform';
-import type { Request } from 'express';
+import { headerOf, type HttpRequest, ProblemException } from '@ordering/platform';
 import { catchError, throwError, type Observable } from 'rxjs';
 import { OrderRuleBroken, type OrderRule } from './domain/order-rule-broken.js';
 
@@ -24,7 +23,7 @@ const STATUS_BY_RULE: Record<OrderRule, number> = {
 };
 
 /** Turns the order's refusals into problem details that name the rule and what broke it. */
-export function toProblem(error: unknown, request: Request): unknown {
+export function toProblem(error: unknown, request: HttpRequest): unknown {
   if (error instanceof OrderRuleBroken) {
     return new ProblemException(STATUS_BY_RULE[error.rule], {
       type: error.rule.toLowerCase().replaceAll('_', '-'),
@@ -34,7 +33,7 @@ export function toProblem(error: unknown, request: Request): unknown {
     });
   }
   if (error instanceof ConcurrencyError) {
-    return request.header('if-match')
+    return headerOf(request, 'if-match')
       ? new ProblemException(412, {
           type: 'precondition-failed',
           title: 'The order has changed since the version given in If-Match',
@@ -52,7 +51,7 @@ export function toProblem(error: unknown, request: Request): unknown {
 @Injectable()
 export class OrderProblemsInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     return next.handle().pipe(catchError((error) => throwError(() => toProblem(error, request))));
   }
 }

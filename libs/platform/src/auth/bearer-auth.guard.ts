@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JsonWebTokenError, JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-exchange.js';
 import { ProblemException } from '../http/problem.exception.js';
 import { type Caller, rememberCaller } from './caller.js';
 import { IS_PUBLIC } from './public.decorator.js';
@@ -28,7 +28,7 @@ export class BearerAuthGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     rememberCaller(request, await this.authenticate(request.headers.authorization));
     return true;
   }

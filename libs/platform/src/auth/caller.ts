@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-exchange.js';
 
 /** Who sent a request, as its bearer token says. */
 export interface Caller {
@@ -27,5 +27,5 @@ export function callerOf(request: object): Caller {
 
 /** The authenticated caller, as a handler parameter: `@Caller() caller: Caller`. */
 export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  callerOf(context.switchToHttp().getRequest<Request>()),
+  callerOf(context.switchToHttp().getRequest<HttpRequest>()),
 );

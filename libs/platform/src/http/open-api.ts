@@ -12,7 +12,7 @@ export interface OpenApiInfo {
 
 /**
  * Serves the service's OpenAPI document at `/docs-json` and Swagger UI at `/docs`. These are
- * plain Express routes, not controllers, so the bearer guard never sees them: they stay open.
+ * plain Fastify routes, not controllers, so the bearer guard never sees them: they stay open.
  * Every operation requires a bearer token unless marked `@Public()`.
  */
 export function setUpOpenApi(app: INestApplication, info: OpenApiInfo): void {

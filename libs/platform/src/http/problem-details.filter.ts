@@ -7,9 +7,10 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { throwError } from 'rxjs';
 import { isTransient } from '../database/transient.js';
+import { type HttpRequest, type HttpResponse, pathOf } from './http-exchange.js';
+import { payloadTooLarge } from './json-body.js';
 import { type ProblemDetails, ProblemException, problemType } from './problem.exception.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -32,31 +33,31 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // RabbitMQ handlers have nobody to answer; their transport deals with the error.
     if (host.getType() !== 'http') return throwError(() => exception);
 
-    const request = host.switchToHttp().getRequest<Request>();
-    const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<HttpRequest>();
+    const response = host.switchToHttp().getResponse<HttpResponse>();
     const { problem, headers } = this.answer(exception, request);
     // RFC 9110 requires a challenge with every 401; Bearer is the only scheme the services take.
     if (problem.status === HttpStatus.UNAUTHORIZED && !hasHeader(headers, 'www-authenticate')) {
       headers['WWW-Authenticate'] = 'Bearer';
     }
-    if (response.headersSent) {
+    if (response.sent || response.raw.headersSent) {
       // Part of a response is out (a stream failed): all that is left is to cut it short.
-      response.end();
+      response.raw.end();
       return;
     }
-    response
+    void response
       .status(problem.status)
-      .set(headers)
+      .headers(headers)
       .type(PROBLEM_CONTENT_TYPE)
       .send(JSON.stringify({ ...problem, instance: pathOf(request) }));
   }
 
-  private answer(exception: unknown, request: Request): Answer {
+  private answer(exception: unknown, request: HttpRequest): Answer {
     if (exception instanceof ProblemException) {
       return { problem: exception.getResponse(), headers: { ...exception.headers } };
     }
     if (exception instanceof HttpException) {
-      return fromBodyParser(exception.cause) ?? fromHttpException(exception);
+      return fromHttpServer(exception.cause, request) ?? fromHttpException(exception);
     }
     if (isTransient(exception)) {
       // Nothing of the request was committed (or it was, and a retry with its Idempotency-Key
@@ -91,11 +92,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-function pathOf(request: Request): string {
-  // The query is left out: it can hold what a client would not want repeated in logs.
-  return new URL(request.originalUrl, 'http://host').pathname;
-}
-
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
@@ -109,71 +105,20 @@ function slugOf(status: number): string {
 }
 
 /**
- * Errors of Express's body parser reach the filters wrapped in an HttpException whose `cause`
- * is the parser's own error (Nest's Express adapter maps them); its `type` says what went wrong.
+ * A request Fastify refused before any of ours ran reaches the filters as an HttpException whose
+ * `cause` is Fastify's error (Nest's adapter maps them), named by a `FST_ERR_…` code. Going over
+ * the body limit gets the 413 that names it; the others keep their status and Fastify's words.
  */
-function fromBodyParser(cause: unknown): Answer | undefined {
-  if (typeof cause !== 'object' || cause === null || !('type' in cause)) return undefined;
-  const error = cause as {
-    type: unknown;
-    message: string;
-    body?: string;
-    limit?: number;
-    length?: number;
-  };
-  switch (error.type) {
-    case 'entity.parse.failed':
-      return {
-        problem: {
-          type: problemType('malformed-json'),
-          title: 'Malformed JSON',
-          status: HttpStatus.BAD_REQUEST,
-          detail: `The request body is not valid JSON: ${error.message}${lineAndColumn(error)}.`,
-        },
-        headers: {},
-      };
-    case 'entity.too.large':
-      return {
-        problem: {
-          type: problemType('payload-too-large'),
-          title: 'Payload too large',
-          status: HttpStatus.PAYLOAD_TOO_LARGE,
-          // A chunked body has no announced length: it is refused once it has gone over.
-          detail:
-            `The request body${error.length === undefined ? '' : ` (${error.length} bytes)`} is ` +
-            `over the limit of ${kibibytes(error.limit)} (${error.limit} bytes).`,
-          maxBytes: error.limit,
-        },
-        headers: {},
-      };
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return {
-        problem: {
-          type: problemType('unsupported-media-type'),
-          title: 'Unsupported media type',
-          status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          detail: `${error.message}; send the body as UTF-8 JSON, uncompressed or gzip/deflate/br.`,
-        },
-        headers: {},
-      };
-    default:
-      return undefined;
+function fromHttpServer(cause: unknown, request: HttpRequest): Answer | undefined {
+  if (
+    !(cause instanceof Error) ||
+    (cause as { code?: unknown }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE'
+  ) {
+    return undefined;
   }
-}
-
-function kibibytes(bytes = 0): string {
-  return `${Math.round((bytes / 1024) * 10) / 10} KiB`;
-}
-
-/** V8 names a character offset; people editing a request body think in lines and columns. */
-function lineAndColumn(error: { message: string; body?: string }): string {
-  const position = /at position (\d+)/.exec(error.message);
-  if (!position || error.body === undefined) return '';
-  const before = error.body.slice(0, Number(position[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return ` (line ${line}, column ${column})`;
+  const announced = Number(request.headers['content-length']);
+  const problem = payloadTooLarge(Number.isSafeInteger(announced) ? announced : undefined);
+  return { problem: problem.getResponse(), headers: {} };
 }
 
 function fromHttpException(exception: HttpException): Answer {

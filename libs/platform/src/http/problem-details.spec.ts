@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   Body,
@@ -9,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -26,7 +27,8 @@ import {
 import { AuthModule } from '../auth/auth.module.js';
 import { Caller } from '../auth/caller.js';
 import { Public } from '../auth/public.decorator.js';
-import { configureHttpApp, MAX_BODY_BYTES } from '../bootstrap/run-service.js';
+import { configureHttpApp, httpAdapter } from '../bootstrap/run-service.js';
+import { MAX_BODY_BYTES } from './json-body.js';
 import { PROBLEM_TYPE_BASE, ProblemException } from './problem.exception.js';
 import { UuidParam } from './validation.js';
 
@@ -112,7 +114,7 @@ class CapturingLogger implements LoggerService {
 describe('the HTTP surface every service shares (configureHttpApp + AuthModule)', () => {
   const jwt = new JwtService({ secret: SECRET });
   const logger = new CapturingLogger();
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let base: string;
 
   const token = (claims: Record<string, unknown>, secret = SECRET) =>
@@ -158,7 +160,10 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
       ],
       controllers: [TestController],
     }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(httpAdapter(), {
+      bodyParser: false,
+      logger,
+    });
     configureHttpApp(app, { title: 'test service', description: 'For tests', version: '1' });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -173,6 +178,61 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
       const response = await place({ items: [{ sku: 'COFFEE', quantity: 2 }] });
       expect(response.status).toBe(201);
       expect(response.body).toMatchObject({ lines: 1, linesAreInstances: true });
+    });
+
+    it('reads a gzip-compressed body, and any application/*+json one', async () => {
+      const json = JSON.stringify({ items: [{ sku: 'COFFEE', quantity: 2 }] });
+      const compressed = await fetch(`${base}/test/orders`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: `Bearer ${alice}`,
+        },
+        body: gzipSync(json),
+      });
+      expect(compressed.status).toBe(201);
+      const vendor = await call('POST', '/test/orders', {
+        bearer: alice,
+        body: json,
+        headers: { 'content-type': 'application/vnd.ordering+json; charset=utf-8' },
+      });
+      expect(vendor.status).toBe(201);
+    });
+
+    it('refuses a compressed body that inflates past the limit with 413', async () => {
+      const bomb = gzipSync(JSON.stringify({ items: [], padding: 'x'.repeat(4 * MAX_BODY_BYTES) }));
+      expect(bomb.length).toBeLessThan(MAX_BODY_BYTES);
+      const response = await fetch(`${base}/test/orders`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: `Bearer ${alice}`,
+        },
+        body: bomb,
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as { type: string }).type).toBe(
+        `${PROBLEM_TYPE_BASE}payload-too-large`,
+      );
+    });
+
+    it('refuses a body that is not JSON, or in an unknown encoding, with 415', async () => {
+      const text = await call('POST', '/test/orders', {
+        bearer: alice,
+        body: 'items=COFFEE',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(text.status).toBe(415);
+      expect(text.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const encoded = await call('POST', '/test/orders', {
+        bearer: alice,
+        body: '{}',
+        headers: { 'content-encoding': 'zstd-of-the-future' },
+      });
+      expect(encoded.status).toBe(415);
+      expect(encoded.body.detail).toContain('zstd-of-the-future');
     });
 
     it('answers malformed JSON with 400 malformed-json saying where parsing failed', async () => {

@@ -5,9 +5,9 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { catchError, from, of, switchMap, throwError, type Observable } from 'rxjs';
 import { callerOf } from '../auth/caller.js';
+import { headerOf, type HttpRequest, type HttpResponse, pathOf } from '../http/http-exchange.js';
 import { invalidHeader, ProblemException } from '../http/problem.exception.js';
 import {
   IdempotencyKeys,
@@ -19,7 +19,7 @@ import {
 
 const HEADER = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,255}$/;
-const requests = new WeakMap<Request, IdempotentRequest>();
+const requests = new WeakMap<HttpRequest, IdempotentRequest>();
 
 /**
  * The request's Idempotency-Key, for the command that records its response in its own
@@ -27,13 +27,12 @@ const requests = new WeakMap<Request, IdempotentRequest>();
  */
 export const Idempotency = createParamDecorator(
   (_: unknown, context: ExecutionContext): IdempotentRequest | undefined =>
-    requests.get(context.switchToHttp().getRequest<Request>()),
+    requests.get(context.switchToHttp().getRequest<HttpRequest>()),
 );
 
 /** Sends a response the way a replay of it would be sent; returns its body. */
-export function respondWith(response: Response, stored: StoredResponse): unknown {
-  response.status(stored.status);
-  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
+export function respondWith(response: HttpResponse, stored: StoredResponse): unknown {
+  void response.status(stored.status).headers(stored.headers);
   return stored.body;
 }
 
@@ -51,9 +50,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
-    const key = request.header(HEADER);
+    const request = http.getRequest<HttpRequest>();
+    const response = http.getResponse<HttpResponse>();
+    const key = headerOf(request, HEADER);
     if (key === undefined) return next.handle();
     if (!ACCEPTABLE_KEY.test(key)) {
       throw invalidHeader('Idempotency-Key', {
@@ -65,7 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const idempotent: IdempotentRequest = {
       callerId: callerOf(request).id,
       key,
-      requestHash: requestHash(request.method, request.path, request.body),
+      requestHash: requestHash(request.method, pathOf(request), request.body),
     };
     const answered = this.answer(await this.keys.prior(idempotent), key, response);
     if (answered) return answered;
@@ -80,7 +79,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     );
   }
 
-  private answer(prior: PriorOutcome, key: string, response: Response) {
+  private answer(prior: PriorOutcome, key: string, response: HttpResponse) {
     switch (prior.outcome) {
       case 'none':
         return undefined;
@@ -94,7 +93,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
             }),
         );
       case 'replay':
-        response.setHeader('Idempotent-Replayed', 'true');
+        void response.header('Idempotent-Replayed', 'true');
         return of(respondWith(response, prior.response));
     }
   }

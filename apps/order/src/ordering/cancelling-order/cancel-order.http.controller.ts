@@ -22,6 +22,8 @@ import {
   Caller,
   Idempotency,
   IdempotencyInterceptor,
+  type HttpRequest,
+  type HttpResponse,
   type IdempotentRequest,
   invalidHeader,
   requestMetadata,
@@ -29,7 +31,6 @@ import {
   UuidParam,
 } from '@ordering/platform';
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import type { Request, Response } from 'express';
 import { OrderProblemsInterceptor } from '../order-problems.interceptor.js';
 import { cancellationResponse, CancelOrderCommand } from './cancel-order.command.js';
 
@@ -82,8 +83,8 @@ export class CancelOrderHttpController {
     @Headers('if-match') ifMatch: string | undefined,
     @Caller() caller: Caller,
     @Idempotency() idempotency: IdempotentRequest | undefined,
-    @Req() http: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() http: HttpRequest,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<CancelOrderResponse> {
     const { version } = await this.commands.execute(
       new CancelOrderCommand(

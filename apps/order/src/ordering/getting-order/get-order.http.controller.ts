@@ -7,10 +7,9 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Caller, UuidParam, ProblemException } from '@ordering/platform';
+import { Caller, type HttpResponse, UuidParam, ProblemException } from '@ordering/platform';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Min } from 'class-validator';
-import type { Response } from 'express';
 import { GetOrderAsOfQuery, GetOrderQuery } from './get-order.query.js';
 import { orderNotFound } from './order-not-found.problem.js';
 import { OrderView, toOrderView } from './order.view.js';
@@ -45,7 +44,7 @@ export class GetOrderHttpController {
     @UuidParam('orderId') orderId: string,
     @Query() asOf: GetOrderRequest,
     @Caller() caller: Caller,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<OrderView> {
     if (asOf.version !== undefined && asOf.at !== undefined) {
       throw new ProblemException(400, {
@@ -69,7 +68,7 @@ export class GetOrderHttpController {
         asOf.at ? ` at ${asOf.at}` : asOf.version ? ' at that version' : '',
       );
     }
-    response.setHeader('ETag', `"${order.version}"`);
+    void response.header('ETag', `"${order.version}"`);
     return toOrderView(order);
   }
 }

@@ -11,11 +11,12 @@ import {
   Caller,
   Idempotency,
   IdempotencyInterceptor,
+  type HttpRequest,
+  type HttpResponse,
   type IdempotentRequest,
   requestMetadata,
   respondWith,
 } from '@ordering/platform';
-import type { Request, Response } from 'express';
 import { OrderProblemsInterceptor } from '../order-problems.interceptor.js';
 import { orderIdFor } from './order-id.js';
 import { PlaceOrderCommand, placementResponse } from './place-order.command.js';
@@ -38,8 +39,8 @@ export class PlaceOrderHttpController {
     @Body() request: PlaceOrderRequest,
     @Caller() caller: Caller,
     @Idempotency() idempotency: IdempotentRequest | undefined,
-    @Req() http: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() http: HttpRequest,
+    @Res({ passthrough: true }) response: HttpResponse,
   ): Promise<PlaceOrderResponse> {
     // With a key, the order id is derived from it: a retry can never place a second order.
     const orderId = orderIdFor(caller.id, idempotency?.key);
