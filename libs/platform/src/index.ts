@@ -16,6 +16,7 @@ export * from './database/database.js';
 export * from './database/database.module.js';
 export * from './database/postgres-options.js';
 export * from './database/transient.js';
+export * from './http/body-schema.js';
 export * from './http/http-exchange.js';
 export * from './http/json-body.js';
 export * from './http/open-api.js';

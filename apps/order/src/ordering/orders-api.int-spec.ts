@@ -587,4 +587,25 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
       ]),
     );
   });
+
+  it('documents the body of POST /orders with the limits it checks', async () => {
+    const document = await request('GET', '/docs-json');
+    const body = document.body.paths['/orders'].post.requestBody.content['application/json'].schema;
+    expect(body).toMatchObject({
+      required: ['items'],
+      additionalProperties: false,
+      properties: {
+        items: {
+          minItems: 1,
+          maxItems: 100,
+          items: {
+            properties: {
+              sku: { pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+            },
+          },
+        },
+      },
+    });
+  });
 });

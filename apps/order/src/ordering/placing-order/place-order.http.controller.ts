@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiHeader,
   ApiOperation,
   ApiTags,
@@ -20,7 +21,11 @@ import {
 import { OrderProblemsInterceptor } from '../order-problems.interceptor.js';
 import { orderIdFor } from './order-id.js';
 import { PlaceOrderCommand, placementResponse } from './place-order.command.js';
-import { PlaceOrderRequest, PlaceOrderResponse } from './place-order.request.js';
+import {
+  placeOrderBody,
+  type PlaceOrderRequest,
+  PlaceOrderResponse,
+} from './place-order.request.js';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -34,9 +39,10 @@ export class PlaceOrderHttpController {
   @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Place an order for the caller, priced from the local catalogue' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retry safely with it' })
+  @ApiBody({ schema: placeOrderBody.openApi })
   @ApiAcceptedResponse({ type: PlaceOrderResponse, description: 'Placed; confirmation follows' })
   async place(
-    @Body() request: PlaceOrderRequest,
+    @Body(placeOrderBody) request: PlaceOrderRequest,
     @Caller() caller: Caller,
     @Idempotency() idempotency: IdempotentRequest | undefined,
     @Req() http: HttpRequest,
