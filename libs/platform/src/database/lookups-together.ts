@@ -1,10 +1,13 @@
 /**
- * Lookups by key asked for in the same turn of the event loop (the placements of a group commit,
- * the messages of a consumer batch), answered by one read for all their keys: `read` gets the
- * distinct keys and returns what it found, by key. A failed read fails every lookup it served.
+ * Lookups by key answered together, the way a group commit writes: lookups asked in one turn of
+ * the event loop share one read of their distinct keys, and lookups asked while a read is in
+ * flight wait for it and share the next. There is no timer: alone, a lookup is read at once; under
+ * load, one read serves all that arrived meanwhile. `read` gets the distinct keys and returns what
+ * it found, by key. A failed read fails every lookup it served, and only those.
  */
 export class LookupsTogether<Key, Found> {
-  private pending?: { keys: Map<string, Key>; found: Promise<Map<string, Found>> };
+  private next?: { keys: Map<string, Key>; found: Promise<Map<string, Found>> };
+  private reading?: Promise<void>;
 
   constructor(
     private readonly idOf: (key: Key) => string,
@@ -12,16 +15,28 @@ export class LookupsTogether<Key, Found> {
   ) {}
 
   async find(key: Key): Promise<Found | undefined> {
-    if (!this.pending) {
-      const keys = new Map<string, Key>();
-      const found = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.pending = undefined;
-        return this.read([...keys.values()]);
-      });
-      this.pending = { keys, found };
-    }
+    this.next ??= this.gather();
     const id = this.idOf(key);
-    this.pending.keys.set(id, key);
-    return (await this.pending.found).get(id);
+    this.next.keys.set(id, key);
+    return (await this.next.found).get(id);
+  }
+
+  private gather() {
+    const keys = new Map<string, Key>();
+    const begin = this.reading ?? new Promise<void>((resolve) => setImmediate(resolve));
+    const found = begin.then(() => {
+      this.next = undefined;
+      const read = this.read([...keys.values()]);
+      const settled = read.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.reading = settled;
+      void settled.then(() => {
+        if (this.reading === settled) this.reading = undefined;
+      });
+      return read;
+    });
+    return { keys, found };
   }
 }

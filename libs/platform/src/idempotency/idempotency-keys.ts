@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Database, type Transaction } from '../database/database.js';
+import { LookupsTogether } from '../database/lookups-together.js';
 import { PeriodicTask } from '../periodic-task.js';
 
 /** Keys are honoured for at least this long after their first use. */
@@ -22,6 +23,13 @@ export interface StoredResponse {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+}
+
+interface StoredKey {
+  request_hash: string;
+  response_status: number;
+  response_headers: Record<string, string>;
+  response_body: unknown;
 }
 
 export type PriorOutcome =
@@ -50,20 +58,28 @@ export class IdempotencyKeys implements OnApplicationBootstrap, OnApplicationShu
     this.deleteExpired(),
   );
 
+  // Every POST with a key asks first; under load one read answers all that arrived meanwhile.
+  private readonly stored = new LookupsTogether<IdempotentRequest, StoredKey>(
+    ({ callerId, key }) => JSON.stringify([callerId, key]),
+    async (requests) => {
+      const rows = await this.database.query<StoredKey & { caller_id: string; key: string }>(
+        `SELECT k.caller_id, k.key, k.request_hash, k.response_status, k.response_headers,
+           k.response_body
+         FROM unnest($1::text[], $2::text[]) AS wanted(caller_id, key)
+         JOIN idempotency_keys k ON k.caller_id = wanted.caller_id AND k.key = wanted.key
+         WHERE k.expires_at > now()`,
+        [requests.map((r) => r.callerId), requests.map((r) => r.key)],
+        { plan: 'per-execution' },
+      );
+      return new Map(rows.map((row) => [JSON.stringify([row.caller_id, row.key]), row]));
+    },
+  );
+
   constructor(private readonly database: Database) {}
 
   /** What an earlier request with this key left: its response, or nothing. */
   async prior(request: IdempotentRequest): Promise<PriorOutcome> {
-    const [row] = await this.database.query<{
-      request_hash: string;
-      response_status: number;
-      response_headers: Record<string, string>;
-      response_body: unknown;
-    }>(
-      `SELECT request_hash, response_status, response_headers, response_body
-       FROM idempotency_keys WHERE caller_id = $1 AND key = $2 AND expires_at > now()`,
-      [request.callerId, request.key],
-    );
+    const row = await this.stored.find(request);
     if (!row) return { outcome: 'none' };
     if (row.request_hash !== request.requestHash) return { outcome: 'mismatch' };
     return {
