@@ -16,7 +16,8 @@ export interface AggregateOptions {
   snapshots?: SnapshotPolicy;
 }
 
-export interface HandleOptions extends AggregateOptions, AppendOptions {
+export interface HandleOptions<Event extends NewEvent = NewEvent>
+  extends AggregateOptions, AppendOptions<Event> {
   /** The version the caller last saw (an `If-Match`); a mismatch is a ConcurrencyError. */
   expectedVersion?: number;
   /**
@@ -35,16 +36,16 @@ export interface HandleOptions extends AggregateOptions, AppendOptions {
 /** A command, or how to make one from the current state (undefined: nothing to do). */
 export type CommandOf<Command, State> = Command | ((state: State) => Command | undefined);
 
-export interface Handled<State> {
+export interface Handled<State, Event extends NewEvent = NewEvent> {
   state: State;
   version: number;
   /** Empty when the command changed nothing (an idempotent repeat). */
-  events: readonly RecordedEvent[];
+  events: readonly RecordedEvent<Event>[];
 }
 
 /** Several streams' current states, each from its latest snapshot plus the events after it. */
 export async function aggregateStreams<Event extends NewEvent, State>(
-  store: EventStore,
+  store: EventStore<Event>,
   streamIds: readonly string[],
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { sql?: Sql } = {},
@@ -57,7 +58,7 @@ export async function aggregateStreams<Event extends NewEvent, State>(
   const states = new Map<string, { state: State; version: number }>();
   for (const [streamId, { snapshot, events }] of loaded) {
     let state = snapshot?.state ?? decider.initialState;
-    for (const event of events) state = decider.evolve(state, event as unknown as Event);
+    for (const event of events) state = decider.evolve(state, event);
     states.set(streamId, {
       state,
       version: events.at(-1)?.streamPosition ?? snapshot?.version ?? 0,
@@ -68,7 +69,7 @@ export async function aggregateStreams<Event extends NewEvent, State>(
 
 /** The stream's current state: its latest snapshot (if any) plus the events after it. */
 export async function aggregateStream<Event extends NewEvent, State>(
-  store: EventStore,
+  store: EventStore<Event>,
   streamId: string,
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { sql?: Sql } = {},
@@ -99,11 +100,11 @@ export interface HandleManyOptions extends AggregateOptions {
  * due. A ConcurrencyError leaves the transaction to be rolled back.
  */
 export async function handleCommands<Command, Event extends NewEvent, State>(
-  store: EventStore,
+  store: EventStore<Event>,
   decider: Decider<Command, Event, State>,
   commands: readonly StreamCommand<Command, State>[],
   options: HandleManyOptions,
-): Promise<Handled<State>[]> {
+): Promise<Handled<State, Event>[]> {
   const { tx, snapshots } = options;
   const streamIds = [...new Set(commands.map((c) => c.streamId))];
   const loaded = options.expectNew
@@ -111,7 +112,7 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
     : await aggregateStreams(store, streamIds, decider, { snapshots, sql: tx });
   const current = new Map(loaded);
 
-  const appends: StreamAppend[] = [];
+  const appends: StreamAppend<Event>[] = [];
   const outcomes = commands.map(({ streamId, command, metadata, expectedVersion }) => {
     const { state, version } = current.get(streamId)!;
     if (expectedVersion !== undefined && expectedVersion !== version) {
@@ -153,12 +154,12 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
  * same transaction when one is due.
  */
 export async function handleCommand<Command, Event extends NewEvent, State>(
-  store: EventStore,
+  store: EventStore<Event>,
   streamId: string,
   decider: Decider<Command, Event, State>,
   command: CommandOf<Command, State>,
-  options: HandleOptions = {},
-): Promise<Handled<State>> {
+  options: HandleOptions<Event> = {},
+): Promise<Handled<State, Event>> {
   const handle = async (tx: Transaction) => {
     for (let attempt = 0; ; attempt++) {
       try {

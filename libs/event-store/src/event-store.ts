@@ -8,11 +8,11 @@ import type { Snapshot } from './snapshots.js';
  * A read model kept in step with the log: it is given every appended event of the types it
  * handles inside the append's own transaction, so it can never disagree with the log.
  */
-export interface InlineProjection {
+export interface InlineProjection<E extends NewEvent = NewEvent> {
   readonly name: string;
-  readonly eventTypes: readonly string[];
-  /** Applies events (of several streams when rebuilding), in log order. */
-  project(events: readonly RecordedEvent[], tx: Transaction): Promise<void>;
+  readonly eventTypes: readonly E['type'][];
+  /** Applies events (of several streams when rebuilding), in log order: only of `eventTypes`. */
+  project(events: readonly RecordedEvent<E>[], tx: Transaction): Promise<void>;
   /**
    * The tables it builds, emptied before a rebuild. A projection without them (one that sends
    * messages, say) has effects that must not be repeated, and cannot be rebuilt.
@@ -28,7 +28,7 @@ export interface LogPosition {
 
 export const START_OF_LOG: LogPosition = { transactionId: 0n, globalPosition: 0n };
 
-export interface AppendOptions {
+export interface AppendOptions<E extends NewEvent = NewEvent> {
   metadata?: EventMetadata;
   /**
    * Append inside this transaction (a message consumer's, with its inbox row) instead of a new
@@ -36,26 +36,26 @@ export interface AppendOptions {
    */
   tx?: Transaction;
   /** More work for the same transaction, after the events and the inline projections. */
-  inTransaction?: (tx: Transaction, recorded: readonly RecordedEvent[]) => Promise<void>;
+  inTransaction?: (tx: Transaction, recorded: readonly RecordedEvent<E>[]) => Promise<void>;
 }
 
-export interface StreamAppend {
+export interface StreamAppend<E extends NewEvent = NewEvent> {
   streamId: string;
   /** 0: the stream must not exist yet. */
   expectedVersion: number;
-  events: readonly NewEvent[];
+  events: readonly E[];
   metadata?: EventMetadata;
 }
 
 /** A stream as loadStreams reads it: its snapshot, if any, and every event after it. */
-export interface LoadedStream<State> {
+export interface LoadedStream<State, E extends NewEvent = NewEvent> {
   snapshot?: Snapshot<State>;
-  events: RecordedEvent[];
+  events: RecordedEvent<E>[];
 }
 
-export interface AppendResult {
+export interface AppendResult<E extends NewEvent = NewEvent> {
   nextExpectedVersion: number;
-  events: RecordedEvent[];
+  events: RecordedEvent<E>[];
 }
 
 export interface ReadStreamOptions {
@@ -85,15 +85,16 @@ const EVENT_COLUMNS = `global_position, transaction_id, stream_id, stream_positi
 
 /**
  * An append-only event log in PostgreSQL: streams with optimistic concurrency, a whole-log
- * reader that never skips late commits, and inline projections in the append transaction.
+ * reader that never skips late commits, and inline projections in the append transaction. Typed
+ * by the union `E` of the events it stores: what goes in and what comes out is one of them.
  */
-export class EventStore {
-  private readonly projectionsByType = new Map<string, InlineProjection[]>();
+export class EventStore<E extends NewEvent = NewEvent> {
+  private readonly projectionsByType = new Map<string, InlineProjection<E>[]>();
 
   constructor(
     private readonly database: Database,
-    readonly registry: EventTypeRegistry,
-    readonly projections: readonly InlineProjection[] = [],
+    readonly registry: EventTypeRegistry<E>,
+    readonly projections: readonly InlineProjection<E>[] = [],
   ) {
     for (const projection of projections) {
       for (const type of projection.eventTypes) {
@@ -110,10 +111,10 @@ export class EventStore {
   async appendToStream(
     streamId: string,
     expectedVersion: number,
-    events: readonly NewEvent[],
-    options: AppendOptions = {},
-  ): Promise<AppendResult> {
-    const append = async (tx: Transaction): Promise<AppendResult> => {
+    events: readonly E[],
+    options: AppendOptions<E> = {},
+  ): Promise<AppendResult<E>> {
+    const append = async (tx: Transaction): Promise<AppendResult<E>> => {
       const [recorded] = await this.appendToStreams(tx, [
         { streamId, expectedVersion, events, metadata: options.metadata },
       ]);
@@ -143,10 +144,10 @@ export class EventStore {
    */
   async appendToStreams(
     tx: Transaction,
-    appends: readonly StreamAppend[],
-  ): Promise<RecordedEvent[][]> {
+    appends: readonly StreamAppend<E>[],
+  ): Promise<RecordedEvent<E>[][]> {
     const heads = new Map<string, { expected: number; next: number }>();
-    const events: { streamId: string; position: number; event: NewEvent; metadata: string }[] = [];
+    const events: { streamId: string; position: number; event: E; metadata: string }[] = [];
     for (const { streamId, expectedVersion, events: appended, metadata } of appends) {
       if (appended.length === 0) throw new Error('An append needs at least one event');
       const head = heads.get(streamId);
@@ -204,7 +205,7 @@ export class EventStore {
     const recorded = appends.map((append) =>
       append.events.map((event) => {
         const { streamId, position } = events[next++];
-        return toRecordedEvent(written.get(`${streamId}:${position}`)!, event.data);
+        return toRecordedEvent<E>(written.get(`${streamId}:${position}`)!, event.data);
       }),
     );
     await this.project(recorded.flat(), tx);
@@ -219,7 +220,7 @@ export class EventStore {
     streamIds: readonly string[],
     snapshotShape: number | undefined,
     sql: Sql = this.database,
-  ): Promise<Map<string, LoadedStream<State>>> {
+  ): Promise<Map<string, LoadedStream<State, E>>> {
     const rows = await sql.query<EventRow & { snapshot: State | null; snapshot_version: number }>(
       `WITH wanted AS (SELECT DISTINCT unnest($1::text[]) AS stream_id),
        snapshot AS (
@@ -243,7 +244,7 @@ export class EventStore {
        ORDER BY stream_id, stream_position`,
       [streamIds, snapshotShape ?? -1],
     );
-    const loaded = new Map<string, LoadedStream<State>>(
+    const loaded = new Map<string, LoadedStream<State, E>>(
       streamIds.map((id) => [id, { events: [] }]),
     );
     for (const row of rows) {
@@ -276,7 +277,7 @@ export class EventStore {
     streamId: string,
     options: ReadStreamOptions = {},
     sql: Sql = this.database,
-  ): Promise<RecordedEvent[]> {
+  ): Promise<RecordedEvent<E>[]> {
     const rows = await sql.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE stream_id = $1 AND stream_position >= $2 AND stream_position <= $3
@@ -304,7 +305,7 @@ export class EventStore {
   async readAll(
     from: LogPosition = START_OF_LOG,
     limit = 1000,
-  ): Promise<{ events: RecordedEvent[]; position: LogPosition }> {
+  ): Promise<{ events: RecordedEvent<E>[]; position: LogPosition }> {
     const rows = await this.database.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events
        WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
@@ -330,7 +331,7 @@ export class EventStore {
    * waits at its first write to those tables and then applies its events on top of the rebuilt
    * rows. Nothing is missed or applied twice.
    */
-  async rebuild(projection: InlineProjection, batchSize = 5000): Promise<number> {
+  async rebuild(projection: InlineProjection<E>, batchSize = 5000): Promise<number> {
     const tables = projection.tables;
     if (!tables?.length) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
     const list = tables.map((table) => `"${table.replaceAll('"', '""')}"`).join(', ');
@@ -376,8 +377,8 @@ export class EventStore {
   }
 
   /** Runs inside a transaction the caller owns (the append's, or a rebuild's). */
-  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
-    const touched = new Set<InlineProjection>();
+  async project(events: readonly RecordedEvent<E>[], tx: Transaction): Promise<void> {
+    const touched = new Set<InlineProjection<E>>();
     for (const event of events) {
       for (const projection of this.projectionsByType.get(event.type) ?? [])
         touched.add(projection);
@@ -398,13 +399,18 @@ export class EventStore {
     return this.database;
   }
 
-  private upcast(row: EventRow): RecordedEvent {
-    return toRecordedEvent(row, this.registry.upcast(row.type, row.schema_version, row.data));
+  private upcast(row: EventRow): RecordedEvent<E> {
+    return toRecordedEvent<E>(row, this.registry.upcast(row.type, row.schema_version, row.data));
   }
 }
 
-function toRecordedEvent(row: EventRow, data: unknown): RecordedEvent {
-  return {
+/**
+ * A row as the event it records. The one place a stored event becomes one of the union: its type
+ * is a name the registry knows (upcast refuses any other) and its data has been brought up to
+ * that type's current shape.
+ */
+function toRecordedEvent<E extends NewEvent>(row: EventRow, data: unknown): RecordedEvent<E> {
+  const recorded: RecordedEvent = {
     type: row.type,
     data,
     metadata: row.metadata,
@@ -415,4 +421,5 @@ function toRecordedEvent(row: EventRow, data: unknown): RecordedEvent {
     storedSchemaVersion: row.schema_version,
     recordedAt: row.recorded_at,
   };
+  return recorded as RecordedEvent<E>;
 }

@@ -1,4 +1,5 @@
 import { UnknownEventTypeError } from './errors.js';
+import type { NewEvent } from './events.js';
 
 /** Turns the data of version `n` of an event into version `n + 1`. */
 export type Upcaster = (data: never) => unknown;
@@ -11,24 +12,29 @@ export interface EventTypeDefinition {
 }
 
 /**
- * The one table from stored event names and schema versions to today's shapes. Stored names are
- * written here by hand, so renaming a class or a file never orphans stored events.
+ * The one table from stored event names and schema versions to today's shapes, for the event
+ * union `E`: keyed by its types, so an event added to the union without an entry here fails to
+ * compile. Stored names are written here by hand, so renaming a class or a file never orphans
+ * stored events.
  */
-export class EventTypeRegistry {
+export class EventTypeRegistry<E extends NewEvent = NewEvent> {
   private readonly definitions: ReadonlyMap<string, EventTypeDefinition>;
+  /** Every stored name of the union, once. */
+  readonly types: readonly E['type'][];
 
-  constructor(definitions: Record<string, EventTypeDefinition>) {
-    for (const [type, definition] of Object.entries(definitions)) {
+  constructor(definitions: { readonly [Type in E['type']]: EventTypeDefinition }) {
+    for (const [type, definition] of Object.entries<EventTypeDefinition>(definitions)) {
       for (let from = 1; from < definition.version; from++) {
         if (!definition.upcasters?.[from]) {
           throw new Error(`Event type "${type}" has no upcaster from version ${from}`);
         }
       }
     }
-    this.definitions = new Map(Object.entries(definitions));
+    this.definitions = new Map(Object.entries<EventTypeDefinition>(definitions));
+    this.types = Object.freeze([...this.definitions.keys()] as E['type'][]);
   }
 
-  currentVersion(type: string): number {
+  currentVersion(type: E['type']): number {
     const definition = this.definitions.get(type);
     if (!definition) throw new UnknownEventTypeError(type);
     return definition.version;

@@ -15,10 +15,8 @@ export interface NewEvent<Type extends string = string, Data = unknown> {
   data: Data;
 }
 
-/** An event as stored: where it sits in its stream and in the whole log, and when. */
-export interface RecordedEvent<E extends NewEvent = NewEvent> {
-  type: E['type'];
-  data: E['data'];
+/** Where and when an event was stored, beside what it says. */
+export interface StoredPlace {
   metadata: EventMetadata;
   streamId: string;
   /** Its version within the stream: 1 for the first event. */
@@ -31,3 +29,10 @@ export interface RecordedEvent<E extends NewEvent = NewEvent> {
   storedSchemaVersion: number;
   recordedAt: Date;
 }
+
+/**
+ * An event as stored: one of the union `E`, with where it sits in its stream and in the whole
+ * log, and when. A `switch` on `type` narrows `data` with it, and a recorded event is also the
+ * domain event it records.
+ */
+export type RecordedEvent<E extends NewEvent = NewEvent> = E & StoredPlace;

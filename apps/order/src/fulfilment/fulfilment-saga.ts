@@ -7,6 +7,7 @@ import {
   type RecordedEvent,
 } from '@ordering/event-store';
 import { Clock, type Transaction } from '@ordering/platform';
+import type { OrderEvent } from '../ordering/domain/order.js';
 import { orderDecider } from '../ordering/domain/order.decider.js';
 import { ORDER_SNAPSHOTS, orderStreamId } from '../ordering/order-stream.js';
 import { decideFulfilment, type FulfilmentTrigger } from './domain/fulfilment.js';
@@ -26,7 +27,7 @@ export class FulfilmentSaga {
   private readonly logger = new Logger(FulfilmentSaga.name);
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventStore<OrderEvent>,
     private readonly clock: Clock,
   ) {}
 
@@ -46,7 +47,7 @@ export class FulfilmentSaga {
     trigger: FulfilmentTrigger,
     metadata: EventMetadata,
     tx: Transaction,
-  ): Promise<readonly RecordedEvent[]> {
+  ): Promise<readonly RecordedEvent<OrderEvent>[]> {
     const { events } = await handleCommand(
       this.store,
       orderStreamId(orderId),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventStore } from '@ordering/event-store';
 import type { BatchLocks, ConsumerLocks } from '@ordering/messaging';
+import type { OrderEvent } from '../ordering/domain/order.js';
 import { orderStreamId } from '../ordering/order-stream.js';
 
 /**
@@ -9,7 +10,7 @@ import { orderStreamId } from '../ordering/order-stream.js';
  */
 @Injectable()
 export class OrderStreamLocks implements ConsumerLocks {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventStore<OrderEvent>) {}
 
   readonly lock: BatchLocks = (tx, events) =>
     this.store.lockStreams(

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import type { Transaction } from '@ordering/platform';
-import { ORDER_EVENT_TYPES, type OrderEvent } from '../ordering/domain/order.js';
+import type { OrderEvent } from '../ordering/domain/order.js';
+import { orderEventTypes } from '../ordering/order-stream.js';
 
 export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
 
@@ -10,17 +11,16 @@ export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
  * transaction, and loses it when it leaves PENDING. They survive any restart.
  */
 @Injectable()
-export class ReservationDeadlines implements InlineProjection {
+export class ReservationDeadlines implements InlineProjection<OrderEvent> {
   readonly name = 'reservation-deadlines';
-  readonly eventTypes = ORDER_EVENT_TYPES;
+  readonly eventTypes = orderEventTypes.types;
   readonly tables = ['reservation_deadlines'];
 
   constructor(@Inject(RESERVATION_TIMEOUT_MS) private readonly timeoutMs: number) {}
 
-  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
+  async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
     const due = new Map<string, string | null>();
-    for (const recorded of events) {
-      const event = recorded as unknown as OrderEvent;
+    for (const event of events) {
       due.set(
         event.data.orderId,
         event.type === 'OrderPlaced'

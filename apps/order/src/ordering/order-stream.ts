@@ -1,13 +1,16 @@
 import { EventTypeRegistry } from '@ordering/event-store';
 import type { OrderEvent } from './domain/order.js';
 
-/** Every stored order event type with its current schema version (and upcasters, once needed). */
-export const orderEventTypes = new EventTypeRegistry({
+/**
+ * The names order events are stored under, each with its current schema version (and upcasters,
+ * once needed): the one list of them. Renaming one orphans every stored event of it.
+ */
+export const orderEventTypes = new EventTypeRegistry<OrderEvent>({
   OrderPlaced: { version: 1 },
   OrderConfirmed: { version: 1 },
   OrderRejected: { version: 1 },
   OrderCancelled: { version: 1 },
-} satisfies Record<OrderEvent['type'], unknown>);
+});
 
 export const orderStreamId = (orderId: string) => `order-${orderId}`;
 

@@ -19,6 +19,7 @@ import { OrderSummary } from './getting-order/order-summary.entity.js';
 import { OrderSummaryProjection } from './getting-order/order-summary.projection.js';
 import { ListOrdersHandler } from './listing-orders/list-orders.query.js';
 import { ListOrdersHttpController } from './listing-orders/list-orders.http.controller.js';
+import type { OrderEvent } from './domain/order.js';
 import { orderEventTypes } from './order-stream.js';
 import { PlaceOrderHandler } from './placing-order/place-order.command.js';
 import { OrderIntegrationEvents } from './publishing-events/order-integration-events.js';
@@ -46,7 +47,7 @@ import { PlaceOrderHttpController } from './placing-order/place-order.http.contr
     {
       provide: EventStore,
       inject: [Database, OrderSummaryProjection, ReservationDeadlines, OrderIntegrationEvents],
-      useFactory: (database: Database, ...projections: InlineProjection[]) =>
+      useFactory: (database: Database, ...projections: InlineProjection<OrderEvent>[]) =>
         new EventStore(database, orderEventTypes, projections),
     },
     PlaceOrderHandler,

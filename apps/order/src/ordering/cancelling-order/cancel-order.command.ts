@@ -7,6 +7,7 @@ import {
   type StoredResponse,
 } from '@ordering/platform';
 import { DataSource } from 'typeorm';
+import type { OrderEvent } from '../domain/order.js';
 import { orderDecider } from '../domain/order.decider.js';
 import { OrderRuleBroken } from '../domain/order-rule-broken.js';
 import { OrderSummary } from '../getting-order/order-summary.entity.js';
@@ -40,7 +41,7 @@ export class CancelOrderCommand extends Command<{ version: number }> {
 @CommandHandler(CancelOrderCommand)
 export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventStore<OrderEvent>,
     private readonly dataSource: DataSource,
     private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,

@@ -52,19 +52,6 @@ export type OrderCancelled = {
 
 export type OrderEvent = OrderPlaced | OrderConfirmed | OrderRejected | OrderCancelled;
 
-// Keyed by type so that adding an event to OrderEvent without listing it here fails to compile.
-const STORED_NAMES: { readonly [Type in OrderEvent['type']]: Type } = {
-  OrderPlaced: 'OrderPlaced',
-  OrderConfirmed: 'OrderConfirmed',
-  OrderRejected: 'OrderRejected',
-  OrderCancelled: 'OrderCancelled',
-};
-
-/** The names order events are stored under. Renaming one orphans every stored event of it. */
-export const ORDER_EVENT_TYPES: readonly OrderEvent['type'][] = Object.freeze(
-  Object.values(STORED_NAMES),
-);
-
 export type PlacedOrder = {
   status: OrderStatus;
   orderId: string;

@@ -44,7 +44,7 @@ export class GetOrderHandler implements IQueryHandler<GetOrderQuery> {
 
 @QueryHandler(GetOrderAsOfQuery)
 export class GetOrderAsOfHandler implements IQueryHandler<GetOrderAsOfQuery> {
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventStore<OrderEvent>) {}
 
   async execute({ orderId, reader, asOf }: GetOrderAsOfQuery): Promise<OrderSummary | null> {
     const events = await this.store.readStream(orderStreamId(orderId), {
@@ -53,10 +53,7 @@ export class GetOrderAsOfHandler implements IQueryHandler<GetOrderAsOfQuery> {
     });
     const last = events.at(-1);
     if (!last) return null;
-    const state = events.reduce(
-      (order, event) => evolve(order, event as unknown as OrderEvent),
-      initialOrder,
-    );
+    const state = events.reduce(evolve, initialOrder);
     const order = summarize(state, last.streamPosition, last.recordedAt);
     if (!order || (!reader.isAdmin && order.customerId !== reader.id)) return null;
     return order;

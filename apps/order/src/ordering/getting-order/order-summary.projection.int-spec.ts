@@ -7,7 +7,7 @@ import type { OrderEvent } from '../domain/order.js';
 import { OrderSummary } from './order-summary.entity.js';
 import { OrderSummaryProjection } from './order-summary.projection.js';
 
-function recorded(event: OrderEvent, streamPosition: number): RecordedEvent {
+function recorded(event: OrderEvent, streamPosition: number): RecordedEvent<OrderEvent> {
   return {
     ...event,
     metadata: {},
@@ -17,7 +17,7 @@ function recorded(event: OrderEvent, streamPosition: number): RecordedEvent {
     transactionId: 1n,
     storedSchemaVersion: 1,
     recordedAt: new Date('2026-11-28T10:00:00Z'),
-  } as RecordedEvent;
+  };
 }
 
 const placed = (orderId: string): OrderEvent => ({
@@ -39,7 +39,7 @@ const confirmed = (orderId: string): OrderEvent => ({
 describe('OrderSummaryProjection (real PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const projection = new OrderSummaryProjection();
-  const project = (events: RecordedEvent[]) =>
+  const project = (events: RecordedEvent<OrderEvent>[]) =>
     database.database.transaction((tx) => projection.project(events, tx));
   const summary = (orderId: string) =>
     database.dataSource.getRepository(OrderSummary).findOneByOrFail({ orderId });

@@ -1,13 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import type { Transaction } from '@ordering/platform';
-import {
-  evolve,
-  initialOrder,
-  ORDER_EVENT_TYPES,
-  type Order,
-  type OrderEvent,
-} from '../domain/order.js';
+import { evolve, initialOrder, type Order, type OrderEvent } from '../domain/order.js';
+import { orderEventTypes } from '../order-stream.js';
 import { OrderSummary } from './order-summary.entity.js';
 
 /** The summary row of an order as its state stood after the event at `version`. */
@@ -77,19 +72,19 @@ function stateOf(row: OrderSummary): Order {
  * so the read model can never interpret an event differently from the write model.
  */
 @Injectable()
-export class OrderSummaryProjection implements InlineProjection {
+export class OrderSummaryProjection implements InlineProjection<OrderEvent> {
   readonly name = 'order-summaries';
-  readonly eventTypes = ORDER_EVENT_TYPES;
+  readonly eventTypes = orderEventTypes.types;
 
   readonly tables = ['order_summaries'];
 
-  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
+  async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
     const rows = new Map<string, OrderSummary>();
     // An order whose first event here is its first event has no row to start from: placing an
     // order costs no read.
     const firstSeen = new Map<string, number>();
     for (const event of events) {
-      const orderId = (event.data as OrderEvent['data']).orderId;
+      const orderId = event.data.orderId;
       if (!firstSeen.has(orderId)) firstSeen.set(orderId, event.streamPosition);
     }
     const toRead = [...firstSeen].filter(([, position]) => position > 1).map(([id]) => id);
@@ -105,11 +100,10 @@ export class OrderSummaryProjection implements InlineProjection {
     }
 
     for (const event of events) {
-      const orderEvent = event as unknown as OrderEvent;
-      const current = rows.get(orderEvent.data.orderId);
+      const current = rows.get(event.data.orderId);
       if (current && current.version >= event.streamPosition) continue;
       const next = summarize(
-        evolve(current ? stateOf(current) : initialOrder, orderEvent),
+        evolve(current ? stateOf(current) : initialOrder, event),
         event.streamPosition,
         event.recordedAt,
       );

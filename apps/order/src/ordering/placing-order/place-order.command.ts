@@ -14,7 +14,7 @@ import {
   type StoredResponse,
 } from '@ordering/platform';
 import { orderDecider, type CatalogueEntry, type PlaceOrder } from '../domain/order.decider.js';
-import { initialOrder } from '../domain/order.js';
+import { initialOrder, type OrderEvent } from '../domain/order.js';
 import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
 
 /** What `POST /orders` answers, and what a retry with its Idempotency-Key gets again. */
@@ -63,7 +63,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
   private committing = false;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: EventStore<OrderEvent>,
     private readonly database: Database,
     private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,

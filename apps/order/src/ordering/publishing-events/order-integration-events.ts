@@ -10,19 +10,18 @@ import {
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import { addToOutbox, type OutboxMessage } from '@ordering/messaging';
 import { deterministicUuid, type Transaction } from '@ordering/platform';
-import { ORDER_EVENT_TYPES, type OrderEvent } from '../domain/order.js';
+import type { OrderEvent } from '../domain/order.js';
+import { orderEventTypes } from '../order-stream.js';
 
 /**
  * The one mapping from the order's domain events to what other services may read, written to
  * the outbox in the append transaction. `order.placed` carries the whole order; the others are
  * thin notifications. Message ids derive from the stream and version: one event, one message id.
  */
-export function toIntegrationEvent(recorded: RecordedEvent): OutboxMessage {
-  const event = recorded as unknown as RecordedEvent<OrderEvent>;
-  const domain = { type: event.type, data: event.data } as OrderEvent;
+export function toIntegrationEvent(recorded: RecordedEvent<OrderEvent>): OutboxMessage {
   const base = {
     id: deterministicUuid(`${recorded.streamId}:${recorded.streamPosition}`),
-    subject: domain.data.orderId,
+    subject: recorded.data.orderId,
     time: recorded.recordedAt.toISOString(),
     correlationid: recorded.metadata.correlationId ?? recorded.streamId,
     causationid: recorded.metadata.causationId ?? recorded.streamId,
@@ -30,14 +29,14 @@ export function toIntegrationEvent(recorded: RecordedEvent): OutboxMessage {
   };
   const version = recorded.streamPosition;
   const time = recorded.recordedAt.toISOString();
-  switch (domain.type) {
+  switch (recorded.type) {
     case 'OrderPlaced':
-      return message(createEvent(orderPlacedV1, { ...base, data: { ...domain.data, version } }));
+      return message(createEvent(orderPlacedV1, { ...base, data: { ...recorded.data, version } }));
     case 'OrderConfirmed':
       return message(
         createEvent(orderConfirmedV1, {
           ...base,
-          data: { orderId: domain.data.orderId, status: 'CONFIRMED', version, occurredAt: time },
+          data: { orderId: recorded.data.orderId, status: 'CONFIRMED', version, occurredAt: time },
         }),
       );
     case 'OrderRejected':
@@ -45,11 +44,11 @@ export function toIntegrationEvent(recorded: RecordedEvent): OutboxMessage {
         createEvent(orderRejectedV1, {
           ...base,
           data: {
-            orderId: domain.data.orderId,
+            orderId: recorded.data.orderId,
             status: 'REJECTED',
             version,
             occurredAt: time,
-            reason: domain.data.reason,
+            reason: recorded.data.reason,
           },
         }),
       );
@@ -58,11 +57,11 @@ export function toIntegrationEvent(recorded: RecordedEvent): OutboxMessage {
         createEvent(orderCancelledV1, {
           ...base,
           data: {
-            orderId: domain.data.orderId,
+            orderId: recorded.data.orderId,
             status: 'CANCELLED',
             version,
             occurredAt: time,
-            reason: domain.data.reason,
+            reason: recorded.data.reason,
           },
         }),
       );
@@ -76,11 +75,11 @@ const message = (event: OutboxMessage['event']): OutboxMessage => ({
 
 /** Puts every appended order event in the outbox. Not rebuildable: it would publish history again. */
 @Injectable()
-export class OrderIntegrationEvents implements InlineProjection {
+export class OrderIntegrationEvents implements InlineProjection<OrderEvent> {
   readonly name = 'order-integration-events';
-  readonly eventTypes = ORDER_EVENT_TYPES;
+  readonly eventTypes = orderEventTypes.types;
 
-  async project(events: readonly RecordedEvent[], tx: Transaction): Promise<void> {
+  async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
     await addToOutbox(tx, events.map(toIntegrationEvent));
   }
 }
