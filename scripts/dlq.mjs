@@ -1,5 +1,6 @@
 // Dead-letter queues, operable: `npm run dlq -- list|replay|purge <queue> [--id <messageId>] [--yes]`.
 // <queue> is a consumer's queue (inventory.order.events) or its dead-letter queue (….dlq).
+import './dot-env.mjs';
 import { createInterface } from 'node:readline/promises';
 import amqplib from 'amqplib';
 

@@ -1,6 +1,7 @@
 // Prints a bearer token for calling the services by hand, signed (HS256) with the JWT_SECRET
 // they use. Only the token goes to stdout, so it can be captured:
 //   TOKEN=$(npm run --silent token -- customer-1)
+import './dot-env.mjs';
 import { DEV_JWT_SECRET, signToken } from './sign-token.mjs';
 
 const USAGE = `Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]
@@ -9,7 +10,8 @@ const USAGE = `Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]
   --admin          adds the "admin" role
   --ttl <seconds>  how long the token is valid (default 86400, one day)
 
-Signs with $JWT_SECRET, or the development secret when it is unset.`;
+Signs with $JWT_SECRET (from the environment or ./.env), or the development secret when it is
+unset.`;
 
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 

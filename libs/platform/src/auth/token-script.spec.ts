@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
@@ -8,9 +11,14 @@ import { DEV_JWT_SECRET } from '../config/environment.js';
 const SCRIPT = fileURLToPath(new URL('../../../../scripts/token.mjs', import.meta.url));
 const SECRET = 'the-secret-of-this-test-run';
 
-async function token(args: string[], env: Record<string, string> = { JWT_SECRET: SECRET }) {
+async function token(
+  args: string[],
+  env: Record<string, string> = { JWT_SECRET: SECRET },
+  cwd = process.cwd(),
+) {
   const { stdout } = await promisify(execFile)(process.execPath, [SCRIPT, ...args], {
     env: { PATH: process.env.PATH, ...env },
+    cwd,
   });
   return stdout.trim();
 }
@@ -34,6 +42,21 @@ describe('scripts/token.mjs', () => {
     expect(claims.sub).toBe('c-2');
     expect(claims.roles).toBeUndefined();
     expect(claims.exp - claims.iat).toBe(60);
+  });
+
+  it('signs with the JWT_SECRET of a .env file in the working directory, as the services read it', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'token-'));
+    await writeFile(join(directory, '.env'), 'JWT_SECRET=the-secret-in-dot-env\n');
+    const fromFile = await token(['c-3'], {}, directory);
+    await expect(
+      new JwtService({ secret: 'the-secret-in-dot-env' }).verifyAsync(fromFile),
+    ).resolves.toMatchObject({ sub: 'c-3' });
+    // What the environment sets wins over the file, as it does for the services.
+    const fromEnvironment = await token(['c-3'], { JWT_SECRET: SECRET }, directory);
+    await expect(
+      new JwtService({ secret: SECRET }).verifyAsync(fromEnvironment),
+    ).resolves.toBeTruthy();
+    await rm(directory, { recursive: true });
   });
 
   it.each([[[]], [['c-1', '--ttl', 'soon']], [['c-1', '--root']], [['c-1', 'c-2']]])(
