@@ -3,7 +3,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   createEvent,
-  Exchanges,
+  type Contract,
   inventoryReleasedV1,
   inventoryReservationFailedV1,
   inventoryReservedV1,
@@ -151,12 +151,17 @@ export class StockConsumer {
     await addToOutbox(tx, outgoing);
   }
 
-  private outgoing<T>(contract: Parameters<typeof createEvent>[0], cause: CloudEvent, data: T) {
+  /** A message of `contract` about the order, caused by `cause`, for the outbox. */
+  private outgoing<T extends { orderId: string }>(
+    contract: Contract<T>,
+    cause: CloudEvent,
+    data: T,
+  ): OutboxMessage {
     return {
-      exchange: Exchanges.inventory,
+      exchange: contract.exchange,
       event: createEvent(contract, {
         id: randomUUID(),
-        subject: (data as { orderId: string }).orderId,
+        subject: data.orderId,
         time: this.clock.now().toISOString(),
         correlationid: cause.correlationid,
         causationid: cause.id,

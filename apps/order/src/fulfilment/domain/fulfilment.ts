@@ -1,8 +1,4 @@
-import type {
-  CancelOrder,
-  ConfirmOrder,
-  RejectOrder,
-} from '../../ordering/domain/order.decider.js';
+import type { ConfirmOrder, RejectOrder } from '../../ordering/domain/order.decider.js';
 import type { Order, ShortLine } from '../../ordering/domain/order.js';
 
 /** What the fulfilment saga hears about an order: the inventory's answers, and its own clock. */
@@ -12,7 +8,8 @@ export type FulfilmentTrigger =
   | { type: 'ReservationDeadlinePassed' }
   | { type: 'StockReleased' };
 
-export type FulfilmentCommand = ConfirmOrder | RejectOrder | CancelOrder;
+/** What the saga may tell an order: confirm or reject it (cancelling is the customer's). */
+export type FulfilmentCommand = ConfirmOrder | RejectOrder;
 
 /**
  * The saga's decisions: what to tell the order when something happens. It drives every order to a
