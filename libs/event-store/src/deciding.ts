@@ -194,3 +194,58 @@ export async function handleCommand<Command, Event extends NewEvent, State>(
   };
   return options.tx ? handle(options.tx) : store.transaction(handle, `append to ${streamId}`);
 }
+
+/** How one aggregate lives in the store: its decider, the stream an id names, its snapshots. */
+export interface AggregateBinding<Command, Event extends NewEvent, State> {
+  decider: Decider<Command, Event, State>;
+  streamIdOf: (id: string) => string;
+  snapshots?: SnapshotPolicy;
+}
+
+/** A command for the aggregate named by `id`, as AggregateCommands.handleMany takes them. */
+export interface AggregateCommand<Command, State> extends Omit<
+  StreamCommand<Command, State>,
+  'streamId'
+> {
+  id: string;
+}
+
+/**
+ * One aggregate's load, decide, append, bound once to its decider, stream ids and snapshots, so
+ * that a use case only says which aggregate and what command: the handler of an aggregate.
+ */
+export class AggregateCommands<Command, Event extends NewEvent, State> {
+  constructor(
+    readonly store: EventStore<Event>,
+    private readonly binding: AggregateBinding<Command, Event, State>,
+  ) {}
+
+  /** One command (see handleCommand), in `options.tx` or a transaction of its own. */
+  handle(
+    id: string,
+    command: CommandOf<Command, State>,
+    options: Omit<HandleOptions<Event>, 'snapshots'> = {},
+  ): Promise<Handled<State, Event>> {
+    const { decider, streamIdOf, snapshots } = this.binding;
+    return handleCommand(this.store, streamIdOf(id), decider, command, { ...options, snapshots });
+  }
+
+  /** Many commands in the caller's transaction, in a fixed number of statements (handleCommands). */
+  handleMany(
+    commands: readonly AggregateCommand<Command, State>[],
+    options: Omit<HandleManyOptions, 'snapshots'>,
+  ): Promise<Handled<State, Event>[]> {
+    const { decider, streamIdOf, snapshots } = this.binding;
+    return handleCommands(
+      this.store,
+      decider,
+      commands.map(({ id, ...command }) => ({ ...command, streamId: streamIdOf(id) })),
+      { ...options, snapshots },
+    );
+  }
+
+  /** The stream of the aggregate named by `id`. */
+  streamIdOf(id: string): string {
+    return this.binding.streamIdOf(id);
+  }
+}

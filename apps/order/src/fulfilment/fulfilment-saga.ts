@@ -1,15 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  EventStore,
-  handleCommand,
-  handleCommands,
-  type EventMetadata,
-  type RecordedEvent,
-} from '@ordering/event-store';
+import type { EventMetadata, RecordedEvent } from '@ordering/event-store';
 import { Clock, type Transaction } from '@ordering/platform';
 import type { OrderEvent } from '../ordering/domain/order.js';
-import { orderDecider } from '../ordering/domain/order.decider.js';
-import { ORDER_SNAPSHOTS, orderStreamId } from '../ordering/order-stream.js';
+import { OrderCommands } from '../ordering/order-stream.js';
 import { decideFulfilment, type FulfilmentTrigger } from './domain/fulfilment.js';
 
 interface Step {
@@ -27,7 +20,7 @@ export class FulfilmentSaga {
   private readonly logger = new Logger(FulfilmentSaga.name);
 
   constructor(
-    private readonly store: EventStore<OrderEvent>,
+    private readonly orders: OrderCommands,
     private readonly clock: Clock,
   ) {}
 
@@ -48,12 +41,10 @@ export class FulfilmentSaga {
     metadata: EventMetadata,
     tx: Transaction,
   ): Promise<readonly RecordedEvent<OrderEvent>[]> {
-    const { events } = await handleCommand(
-      this.store,
-      orderStreamId(orderId),
-      orderDecider,
+    const { events } = await this.orders.handle(
+      orderId,
       (state) => decideFulfilment(trigger, state, this.clock.now()) ?? undefined,
-      { metadata, snapshots: ORDER_SNAPSHOTS, tx },
+      { metadata, tx },
     );
     if (events.length === 0) this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing`);
     return events;
@@ -61,15 +52,13 @@ export class FulfilmentSaga {
 
   private async decide(tx: Transaction, steps: readonly Step[]): Promise<void> {
     const now = this.clock.now();
-    await handleCommands(
-      this.store,
-      orderDecider,
+    await this.orders.handleMany(
       steps.map(({ orderId, trigger, metadata }) => ({
-        streamId: orderStreamId(orderId),
+        id: orderId,
         command: (state) => decideFulfilment(trigger, state, now) ?? undefined,
         metadata,
       })),
-      { tx, snapshots: ORDER_SNAPSHOTS },
+      { tx },
     );
   }
 }

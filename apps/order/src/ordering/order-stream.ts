@@ -1,5 +1,7 @@
-import { EventTypeRegistry } from '@ordering/event-store';
-import type { OrderEvent } from './domain/order.js';
+import { Injectable } from '@nestjs/common';
+import { AggregateCommands, EventStore, EventTypeRegistry } from '@ordering/event-store';
+import type { Order, OrderEvent } from './domain/order.js';
+import { orderDecider, type OrderCommand } from './domain/order.decider.js';
 
 /**
  * The names order events are stored under, each with its current schema version (and upcasters,
@@ -16,3 +18,14 @@ export const orderStreamId = (orderId: string) => `order-${orderId}`;
 
 /** Order streams snapshot every 100 events; bump shapeVersion whenever `Order` changes shape. */
 export const ORDER_SNAPSHOTS = { every: 100, shapeVersion: 1 };
+
+/**
+ * The order aggregate's handler: every command on an order goes through it (load its stream and
+ * snapshot, decide with the order's decider, append), whichever slice sends it.
+ */
+@Injectable()
+export class OrderCommands extends AggregateCommands<OrderCommand, OrderEvent, Order> {
+  constructor(store: EventStore<OrderEvent>) {
+    super(store, { decider: orderDecider, streamIdOf: orderStreamId, snapshots: ORDER_SNAPSHOTS });
+  }
+}

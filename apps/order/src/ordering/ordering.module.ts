@@ -20,7 +20,7 @@ import { OrderSummaryProjection } from './getting-order/order-summary.projection
 import { ListOrdersHandler } from './listing-orders/list-orders.query.js';
 import { ListOrdersHttpController } from './listing-orders/list-orders.http.controller.js';
 import type { OrderEvent } from './domain/order.js';
-import { orderEventTypes } from './order-stream.js';
+import { OrderCommands, orderEventTypes } from './order-stream.js';
 import { PlaceOrderHandler } from './placing-order/place-order.command.js';
 import { OrderIntegrationEvents } from './publishing-events/order-integration-events.js';
 import { PlaceOrderHttpController } from './placing-order/place-order.http.controller.js';
@@ -50,6 +50,7 @@ import { PlaceOrderHttpController } from './placing-order/place-order.http.contr
       useFactory: (database: Database, ...projections: InlineProjection<OrderEvent>[]) =>
         new EventStore(database, orderEventTypes, projections),
     },
+    OrderCommands,
     PlaceOrderHandler,
     CancelOrderHandler,
     GetOrderHandler,
@@ -57,6 +58,6 @@ import { PlaceOrderHttpController } from './placing-order/place-order.http.contr
     ListOrdersHandler,
     GetOrderHistoryHandler,
   ],
-  exports: [EventStore],
+  exports: [EventStore, OrderCommands],
 })
 export class OrderingModule {}

@@ -1,5 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EventStore, handleCommand, type EventMetadata } from '@ordering/event-store';
+import type { EventMetadata } from '@ordering/event-store';
 import {
   Clock,
   IdempotencyKeys,
@@ -7,11 +7,9 @@ import {
   type StoredResponse,
 } from '@ordering/platform';
 import { DataSource } from 'typeorm';
-import type { OrderEvent } from '../domain/order.js';
-import { orderDecider } from '../domain/order.decider.js';
 import { OrderRuleBroken } from '../domain/order-rule-broken.js';
 import { OrderSummary } from '../getting-order/order-summary.entity.js';
-import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
+import { OrderCommands } from '../order-stream.js';
 
 /** What `POST /orders/:id/cancel` answers, and what a retry with its Idempotency-Key gets again. */
 export function cancellationResponse(orderId: string, version: number): StoredResponse {
@@ -41,7 +39,7 @@ export class CancelOrderCommand extends Command<{ version: number }> {
 @CommandHandler(CancelOrderCommand)
 export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
   constructor(
-    private readonly store: EventStore<OrderEvent>,
+    private readonly orders: OrderCommands,
     private readonly dataSource: DataSource,
     private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,
@@ -56,15 +54,12 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
     if (!owned) {
       throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
     }
-    const { version } = await handleCommand(
-      this.store,
-      orderStreamId(orderId),
-      orderDecider,
+    const { version } = await this.orders.handle(
+      orderId,
       { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } },
       {
         metadata,
         expectedVersion,
-        snapshots: ORDER_SNAPSHOTS,
         inTransaction: async (tx, recorded) => {
           if (!idempotency) return;
           const cancelled = cancellationResponse(orderId, recorded.at(-1)!.streamPosition);

@@ -1,10 +1,5 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  EventStore,
-  handleCommand,
-  handleCommands,
-  type EventMetadata,
-} from '@ordering/event-store';
+import type { EventMetadata } from '@ordering/event-store';
 import {
   Clock,
   Database,
@@ -14,8 +9,8 @@ import {
   type StoredResponse,
 } from '@ordering/platform';
 import { orderDecider, type CatalogueEntry, type PlaceOrder } from '../domain/order.decider.js';
-import { initialOrder, type OrderEvent } from '../domain/order.js';
-import { ORDER_SNAPSHOTS, orderStreamId } from '../order-stream.js';
+import { initialOrder } from '../domain/order.js';
+import { OrderCommands } from '../order-stream.js';
 
 /** What `POST /orders` answers, and what a retry with its Idempotency-Key gets again. */
 export function placementResponse(orderId: string, version: number): StoredResponse {
@@ -63,7 +58,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
   private committing = false;
 
   constructor(
-    private readonly store: EventStore<OrderEvent>,
+    private readonly orders: OrderCommands,
     private readonly database: Database,
     private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,
@@ -109,17 +104,15 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
               return false;
             }
           });
-          const placed = await handleCommands(
-            this.store,
-            orderDecider,
+          const placed = await this.orders.handleMany(
             placing.map(({ command }) => ({
-              streamId: orderStreamId(command.orderId),
+              id: command.orderId,
               command: this.placeOrder(command, prices),
               metadata: command.metadata,
             })),
             // The order ids are new unless a request is a retry of the same Idempotency-Key: then
             // the append conflicts, the group fails and its placements go one by one.
-            { tx, expectNew: true, snapshots: ORDER_SNAPSHOTS },
+            { tx, expectNew: true },
           );
           placing.forEach((waiting, index) =>
             answers.set(waiting, { version: placed[index].version }),
@@ -158,23 +151,16 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrderCommand> {
         this.database,
         command.items.map((item) => item.sku),
       );
-      const { version } = await handleCommand(
-        this.store,
-        orderStreamId(orderId),
-        orderDecider,
-        this.placeOrder(command, prices),
-        {
-          metadata,
-          snapshots: ORDER_SNAPSHOTS,
-          // The order id is new unless this is a retry of the same Idempotency-Key: skip reading.
-          expectNew: true,
-          inTransaction: async (tx, recorded) => {
-            if (!idempotency) return;
-            const placed = placementResponse(orderId, recorded.at(-1)!.streamPosition);
-            await this.idempotencyKeys.record(tx, idempotency, placed);
-          },
+      const { version } = await this.orders.handle(orderId, this.placeOrder(command, prices), {
+        metadata,
+        // The order id is new unless this is a retry of the same Idempotency-Key: skip reading.
+        expectNew: true,
+        inTransaction: async (tx, recorded) => {
+          if (!idempotency) return;
+          const placed = placementResponse(orderId, recorded.at(-1)!.streamPosition);
+          await this.idempotencyKeys.record(tx, idempotency, placed);
         },
-      );
+      });
       resolve({ version });
     } catch (error) {
       reject(error);
