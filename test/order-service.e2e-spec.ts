@@ -82,5 +82,9 @@ describe('the order service, built and run as users run it', () => {
       code: 2,
       stderr: expect.stringContaining('Projections: order-summaries'),
     });
+    // The fulfilment slice's own projection is found too: each slice registers what it owns.
+    await expect(failed).rejects.toMatchObject({
+      stderr: expect.stringContaining('reservation-deadlines'),
+    });
   });
 });

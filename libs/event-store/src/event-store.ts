@@ -90,17 +90,35 @@ const EVENT_COLUMNS = `global_position, transaction_id, stream_id, stream_positi
  */
 export class EventStore<E extends NewEvent = NewEvent> {
   private readonly projectionsByType = new Map<string, InlineProjection<E>[]>();
+  private readonly inline: InlineProjection<E>[] = [];
 
   constructor(
     private readonly database: Database,
     readonly registry: EventTypeRegistry<E>,
-    readonly projections: readonly InlineProjection<E>[] = [],
+    projections: readonly InlineProjection<E>[] = [],
   ) {
+    this.addProjections(projections);
+  }
+
+  /**
+   * More inline projections, for an application whose slices each bring their own: added once
+   * every one of them exists, before the first append (an event appended before would miss them).
+   */
+  addProjections(projections: readonly InlineProjection<E>[]): void {
     for (const projection of projections) {
+      if (this.inline.some((known) => known.name === projection.name)) {
+        throw new Error(`Two inline projections are named ${projection.name}`);
+      }
+      this.inline.push(projection);
       for (const type of projection.eventTypes) {
         this.projectionsByType.set(type, [...(this.projectionsByType.get(type) ?? []), projection]);
       }
     }
+  }
+
+  /** Every inline projection, in the order they run in an append's transaction. */
+  get projections(): readonly InlineProjection<E>[] {
+    return this.inline;
   }
 
   /**

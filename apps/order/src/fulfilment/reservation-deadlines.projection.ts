@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import type { Transaction } from '@ordering/platform';
 import type { OrderEvent } from '../ordering/domain/order.js';
-import { orderEventTypes } from '../ordering/order-stream.js';
+import { OrderProjection, orderEventTypes } from '../ordering/order-stream.js';
 
 export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
 
@@ -11,6 +11,7 @@ export const RESERVATION_TIMEOUT_MS = Symbol('RESERVATION_TIMEOUT_MS');
  * transaction, and loses it when it leaves PENDING. They survive any restart.
  */
 @Injectable()
+@OrderProjection()
 export class ReservationDeadlines implements InlineProjection<OrderEvent> {
   readonly name = 'reservation-deadlines';
   readonly eventTypes = orderEventTypes.types;

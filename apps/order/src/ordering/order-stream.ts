@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { AggregateCommands, EventStore, EventTypeRegistry } from '@ordering/event-store';
 import type { Order, OrderEvent } from './domain/order.js';
 import { orderDecider, type OrderCommand } from './domain/order.decider.js';
@@ -29,3 +30,6 @@ export class OrderCommands extends AggregateCommands<OrderCommand, OrderEvent, O
     super(store, { decider: orderDecider, streamIdOf: orderStreamId, snapshots: ORDER_SNAPSHOTS });
   }
 }
+
+/** Marks a provider as an inline projection of the order streams (see OrderStreamModule). */
+export const OrderProjection = DiscoveryService.createDecorator<void>();

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import type { Transaction } from '@ordering/platform';
 import { evolve, initialOrder, type Order, type OrderEvent } from '../domain/order.js';
-import { orderEventTypes } from '../order-stream.js';
+import { OrderProjection, orderEventTypes } from '../order-stream.js';
 import { OrderSummary } from './order-summary.entity.js';
 
 /** The summary row of an order as its state stood after the event at `version`. */
@@ -72,6 +72,7 @@ function stateOf(row: OrderSummary): Order {
  * so the read model can never interpret an event differently from the write model.
  */
 @Injectable()
+@OrderProjection()
 export class OrderSummaryProjection implements InlineProjection<OrderEvent> {
   readonly name = 'order-summaries';
   readonly eventTypes = orderEventTypes.types;

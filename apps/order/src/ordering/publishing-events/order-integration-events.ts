@@ -11,7 +11,7 @@ import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
 import { addToOutbox, type OutboxMessage } from '@ordering/messaging';
 import { deterministicUuid, type Transaction } from '@ordering/platform';
 import type { OrderEvent } from '../domain/order.js';
-import { orderEventTypes } from '../order-stream.js';
+import { OrderProjection, orderEventTypes } from '../order-stream.js';
 
 /**
  * The one mapping from the order's domain events to what other services may read, written to
@@ -75,6 +75,7 @@ const message = (event: OutboxMessage['event']): OutboxMessage => ({
 
 /** Puts every appended order event in the outbox. Not rebuildable: it would publish history again. */
 @Injectable()
+@OrderProjection()
 export class OrderIntegrationEvents implements InlineProjection<OrderEvent> {
   readonly name = 'order-integration-events';
   readonly eventTypes = orderEventTypes.types;
