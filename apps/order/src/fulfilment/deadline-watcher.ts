@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Database, isTransient, PeriodicTask } from '@ordering/platform';
-import { FulfilmentSaga } from './fulfilment-saga.js';
+import { FulfilmentPolicy } from './fulfilment-policy.js';
 
 const CHECK_EVERY_MS = 500;
 const BATCH = 100;
@@ -27,7 +27,7 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     private readonly database: Database,
-    private readonly saga: FulfilmentSaga,
+    private readonly policy: FulfilmentPolicy,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,7 +64,7 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
           [orderId],
         );
         if (!mine) return false;
-        const decided = await this.saga.handle(
+        const decided = await this.policy.handle(
           orderId,
           { type: 'ReservationDeadlinePassed' },
           { correlationId: orderId, causationId: `deadline:${orderId}`, userId: 'fulfilment-saga' },

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { OrderEnvironment } from '../order.environment.js';
 import { OrderStreamModule } from '../ordering/order-stream.module.js';
 import { DeadlineWatcher } from './deadline-watcher.js';
-import { FulfilmentSaga } from './fulfilment-saga.js';
+import { FulfilmentPolicy } from './fulfilment-policy.js';
 import { InventoryAnswersConsumer } from './inventory-answers.consumer.js';
 import { OrderStreamLocks } from './order-stream-locks.js';
 import {
@@ -16,7 +16,7 @@ import {
   imports: [OrderStreamModule],
   controllers: [InventoryAnswersConsumer],
   providers: [
-    FulfilmentSaga,
+    FulfilmentPolicy,
     DeadlineWatcher,
     OrderStreamLocks,
     ReservationDeadlines,

@@ -7,7 +7,7 @@ import type {
   InventoryReservedV1,
 } from '@ordering/contracts';
 import type { MessageEffect } from '@ordering/messaging';
-import { FulfilmentSaga } from './fulfilment-saga.js';
+import { FulfilmentPolicy } from './fulfilment-policy.js';
 import type { FulfilmentTrigger } from './domain/fulfilment.js';
 
 const causedBy = (event: CloudEvent) => ({
@@ -19,11 +19,11 @@ const causedBy = (event: CloudEvent) => ({
 
 /**
  * The inventory's answers, fed to the saga in the consumer's transaction (with its inbox row): a
- * batch's answers are decided together (see FulfilmentSaga.gather).
+ * batch's answers are decided together (see FulfilmentPolicy.gather).
  */
 @Controller()
 export class InventoryAnswersConsumer {
-  constructor(private readonly saga: FulfilmentSaga) {}
+  constructor(private readonly policy: FulfilmentPolicy) {}
 
   @EventPattern<string>('inventory.reserved')
   reserved(@Payload() event: CloudEvent<InventoryReservedV1>): MessageEffect {
@@ -41,6 +41,6 @@ export class InventoryAnswersConsumer {
   }
 
   private step(event: CloudEvent<{ orderId: string }>, trigger: FulfilmentTrigger): MessageEffect {
-    return async (tx) => this.saga.gather(tx, event.data.orderId, trigger, causedBy(event));
+    return async (tx) => this.policy.gather(tx, event.data.orderId, trigger, causedBy(event));
   }
 }

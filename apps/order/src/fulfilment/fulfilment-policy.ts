@@ -12,12 +12,14 @@ interface Step {
 }
 
 /**
- * Applies saga steps in the caller's transaction: load the order, decide, append. Idempotent: a
- * repeat decides nothing.
+ * The fulfilment saga's policy: what happens to an order when the inventory answers or its
+ * deadline passes (decideFulfilment), applied in the caller's transaction through the order's
+ * own handler. It keeps no state of its own: the saga's state is the order's stream, so a repeat
+ * decides nothing and a restart loses nothing.
  */
 @Injectable()
-export class FulfilmentSaga {
-  private readonly logger = new Logger(FulfilmentSaga.name);
+export class FulfilmentPolicy {
+  private readonly logger = new Logger(FulfilmentPolicy.name);
 
   constructor(
     private readonly orders: OrderCommands,
