@@ -22,8 +22,22 @@ const STATUS_BY_RULE: Record<OrderRule, number> = {
   NOT_PENDING: 409,
 };
 
+/**
+ * The one answer for an order that does not exist or that the caller may not see (orderAccess),
+ * from every route: the same type and title whether a query found nothing or a command was
+ * refused, so an order id reveals nothing.
+ */
+export const orderNotFound = (orderId: string, when = '') =>
+  new ProblemException(404, {
+    type: 'order-not-found',
+    title: `Order ${orderId} does not exist${when}`,
+  });
+
 /** Turns the order's refusals into problem details that name the rule and what broke it. */
 export function toProblem(error: unknown, request: HttpRequest): unknown {
+  if (error instanceof OrderRuleBroken && error.rule === 'ORDER_NOT_FOUND') {
+    return orderNotFound(String(error.details.orderId));
+  }
   if (error instanceof OrderRuleBroken) {
     return new ProblemException(STATUS_BY_RULE[error.rule], {
       type: error.rule.toLowerCase().replaceAll('_', '-'),

@@ -359,6 +359,27 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
       expect((await request('GET', `/orders/${randomUUID()}`, { token: alice })).status).toBe(404);
     });
 
+    it('answers another customer’s order with the same 404 from every route, as if it did not exist', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+      const path = `/orders/${placed.body.orderId}`;
+      const answers = [
+        await request('GET', path, { token: bob }),
+        await request('GET', `${path}/events`, { token: bob }),
+        await request('POST', `${path}/cancel`, { token: bob, body: {} }),
+      ];
+      const missing = await request('POST', `/orders/${randomUUID()}/cancel`, {
+        token: bob,
+        body: {},
+      });
+      for (const answer of [...answers, missing]) {
+        expect(answer.status).toBe(404);
+        expect(answer.body.type).toMatch(/order-not-found$/);
+      }
+      expect(new Set(answers.map((answer) => answer.body.title))).toEqual(
+        new Set([`Order ${placed.body.orderId} does not exist`]),
+      );
+    });
+
     it('answers 400 for a malformed order id', async () => {
       const response = await request('GET', '/orders/not-a-uuid', { token: alice });
       expect(response.status).toBe(400);

@@ -1,6 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { EventMetadata } from '@ordering/event-store';
 import {
+  type Caller,
   Clock,
   IdempotencyKeys,
   type IdempotentRequest,
@@ -9,6 +10,7 @@ import {
 import { DataSource } from 'typeorm';
 import { OrderRuleBroken } from '../domain/order-rule-broken.js';
 import { OrderSummary } from '../getting-order/order-summary.entity.js';
+import { orderAccess } from '../order-access.js';
 import { OrderCommands } from '../order-stream.js';
 
 /** What `POST /orders/:id/cancel` answers, and what a retry with its Idempotency-Key gets again. */
@@ -23,8 +25,8 @@ export function cancellationResponse(orderId: string, version: number): StoredRe
 export class CancelOrderCommand extends Command<{ version: number }> {
   constructor(
     readonly orderId: string,
-    /** Only this customer's order may be cancelled; anyone else is told it does not exist. */
-    readonly customerId: string,
+    /** Who asks: only the order's customer may cancel it (orderAccess). */
+    readonly caller: Caller,
     readonly reason: string,
     /** From `If-Match`: cancel only if the order is still at this version. */
     readonly expectedVersion: number | undefined,
@@ -46,12 +48,13 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
   ) {}
 
   async execute(command: CancelOrderCommand) {
-    const { orderId, customerId, reason, expectedVersion, metadata, idempotency } = command;
+    const { orderId, caller, reason, expectedVersion, metadata, idempotency } = command;
     // Ownership is checked on the read model, which the append transaction keeps exact.
-    const owned = await this.dataSource
-      .getRepository(OrderSummary)
-      .existsBy({ orderId, customerId });
-    if (!owned) {
+    const order = await this.dataSource.getRepository(OrderSummary).findOne({
+      where: { orderId },
+      select: { customerId: true },
+    });
+    if (!order || !orderAccess.mayCancel(caller, order.customerId)) {
       throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
     }
     const { version } = await this.orders.handle(

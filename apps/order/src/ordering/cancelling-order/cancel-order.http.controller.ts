@@ -89,7 +89,7 @@ export class CancelOrderHttpController {
     const { version } = await this.commands.execute(
       new CancelOrderCommand(
         orderId,
-        caller.id,
+        caller,
         request.reason ?? 'Cancelled by the customer',
         parseIfMatch(ifMatch),
         requestMetadata(http, caller),

@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Caller, UuidParam } from '@ordering/platform';
-import { orderNotFound } from '../getting-order/order-not-found.problem.js';
+import { orderNotFound } from '../order-problems.interceptor.js';
 import { GetOrderHistoryQuery } from './get-order-history.query.js';
 
 export class OrderEventView {

@@ -1,17 +1,15 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { InjectRepository } from '@nestjs/typeorm';
 import { EventStore, type RecordedEvent } from '@ordering/event-store';
-import type { Repository } from 'typeorm';
-import type { Reader } from '../getting-order/get-order.query.js';
-import { OrderSummary } from '../getting-order/order-summary.entity.js';
+import type { Caller } from '@ordering/platform';
 import type { OrderEvent } from '../domain/order.js';
+import { orderAccess } from '../order-access.js';
 import { orderStreamId } from '../order-stream.js';
 
 /** The order's events, oldest first: its audit trail. Null when the reader may not see it. */
 export class GetOrderHistoryQuery extends Query<RecordedEvent<OrderEvent>[] | null> {
   constructor(
     readonly orderId: string,
-    readonly reader: Reader,
+    readonly reader: Caller,
   ) {
     super();
   }
@@ -19,18 +17,17 @@ export class GetOrderHistoryQuery extends Query<RecordedEvent<OrderEvent>[] | nu
 
 @QueryHandler(GetOrderHistoryQuery)
 export class GetOrderHistoryHandler implements IQueryHandler<GetOrderHistoryQuery> {
-  constructor(
-    private readonly store: EventStore<OrderEvent>,
-    @InjectRepository(OrderSummary) private readonly orders: Repository<OrderSummary>,
-  ) {}
+  constructor(private readonly store: EventStore<OrderEvent>) {}
 
   async execute({
     orderId,
     reader,
   }: GetOrderHistoryQuery): Promise<RecordedEvent<OrderEvent>[] | null> {
-    const visible = await this.orders.existsBy(
-      reader.isAdmin ? { orderId } : { orderId, customerId: reader.id },
-    );
-    return visible ? this.store.readStream(orderStreamId(orderId)) : null;
+    const events = await this.store.readStream(orderStreamId(orderId));
+    // The stream says whose order it is: its first event places it for its customer.
+    const [placed] = events;
+    return placed?.type === 'OrderPlaced' && orderAccess.maySee(reader, placed.data.customerId)
+      ? events
+      : null;
   }
 }

@@ -11,7 +11,7 @@ import { Caller, type HttpResponse, UuidParam, ProblemException } from '@orderin
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Min } from 'class-validator';
 import { GetOrderAsOfQuery, GetOrderQuery } from './get-order.query.js';
-import { orderNotFound } from './order-not-found.problem.js';
+import { orderNotFound } from '../order-problems.interceptor.js';
 import { OrderView, toOrderView } from './order.view.js';
 
 export class GetOrderRequest {

@@ -1,22 +1,18 @@
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EventStore } from '@ordering/event-store';
+import type { Caller } from '@ordering/platform';
 import type { Repository } from 'typeorm';
 import { evolve, initialOrder, type OrderEvent } from '../domain/order.js';
+import { orderAccess } from '../order-access.js';
 import { orderStreamId } from '../order-stream.js';
 import { OrderSummary } from './order-summary.entity.js';
 import { summarize } from './order-summary.projection.js';
 
-/** Who asks: customers see their own orders only, admins see every order. */
-export interface Reader {
-  id: string;
-  isAdmin: boolean;
-}
-
 export class GetOrderQuery extends Query<OrderSummary | null> {
   constructor(
     readonly orderId: string,
-    readonly reader: Reader,
+    readonly reader: Caller,
   ) {
     super();
   }
@@ -26,7 +22,7 @@ export class GetOrderQuery extends Query<OrderSummary | null> {
 export class GetOrderAsOfQuery extends Query<OrderSummary | null> {
   constructor(
     readonly orderId: string,
-    readonly reader: Reader,
+    readonly reader: Caller,
     readonly asOf: { version?: number; time?: Date },
   ) {
     super();
@@ -37,8 +33,9 @@ export class GetOrderAsOfQuery extends Query<OrderSummary | null> {
 export class GetOrderHandler implements IQueryHandler<GetOrderQuery> {
   constructor(@InjectRepository(OrderSummary) private readonly orders: Repository<OrderSummary>) {}
 
-  execute({ orderId, reader }: GetOrderQuery): Promise<OrderSummary | null> {
-    return this.orders.findOneBy(reader.isAdmin ? { orderId } : { orderId, customerId: reader.id });
+  async execute({ orderId, reader }: GetOrderQuery): Promise<OrderSummary | null> {
+    const order = await this.orders.findOneBy({ orderId });
+    return order && orderAccess.maySee(reader, order.customerId) ? order : null;
   }
 }
 
@@ -55,7 +52,6 @@ export class GetOrderAsOfHandler implements IQueryHandler<GetOrderAsOfQuery> {
     if (!last) return null;
     const state = events.reduce(evolve, initialOrder);
     const order = summarize(state, last.streamPosition, last.recordedAt);
-    if (!order || (!reader.isAdmin && order.customerId !== reader.id)) return null;
-    return order;
+    return order && orderAccess.maySee(reader, order.customerId) ? order : null;
   }
 }

@@ -2,8 +2,9 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { OrderStatus } from '../domain/order.js';
-import type { Reader } from '../getting-order/get-order.query.js';
+import type { Caller } from '@ordering/platform';
 import { OrderSummary } from '../getting-order/order-summary.entity.js';
+import { orderAccess } from '../order-access.js';
 
 /** Where the previous page ended: newest first means (createdAt, orderId) descending. */
 export interface OrderCursor {
@@ -13,7 +14,7 @@ export interface OrderCursor {
 
 export class ListOrdersQuery extends Query<{ orders: OrderSummary[]; next: OrderCursor | null }> {
   constructor(
-    readonly reader: Reader,
+    readonly reader: Caller,
     readonly filter: { status?: OrderStatus; customerId?: string },
     readonly limit: number,
     readonly after: OrderCursor | null,
@@ -27,8 +28,7 @@ export class ListOrdersHandler implements IQueryHandler<ListOrdersQuery> {
   constructor(@InjectRepository(OrderSummary) private readonly orders: Repository<OrderSummary>) {}
 
   async execute({ reader, filter, limit, after }: ListOrdersQuery) {
-    // Customers list their own orders; admins everyone's, or one customer's.
-    const customerId = reader.isAdmin ? filter.customerId : reader.id;
+    const customerId = orderAccess.listedCustomer(reader, filter.customerId);
     const query = this.orders
       .createQueryBuilder('o')
       .orderBy('o.created_at', 'DESC')
