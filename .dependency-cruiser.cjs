@@ -33,6 +33,15 @@ module.exports = {
       to: { path: '^(apps|libs)/', pathNot: ['/domain/', '^libs/contracts/'] },
     },
     {
+      name: 'ordering-does-not-reach-into-fulfilment',
+      comment:
+        'The saga builds on the order (its commands, its streams), never the reverse: each slice ' +
+        'registers its own projections and providers (OrderStreamModule finds them).',
+      severity: 'error',
+      from: { path: '^apps/order/src/ordering/' },
+      to: { path: '^apps/order/src/fulfilment/' },
+    },
+    {
       name: 'test-helpers-stay-in-tests',
       comment: 'Production code never imports the testing library.',
       severity: 'error',
