@@ -15,6 +15,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OrderStreamLocks } from './order-stream-locks.js';
+import { replicateProducts } from '../catalogue/replicate-products.js';
 
 const reserved = (orderId: string) =>
   testEvent(inventoryReservedV1, {
@@ -73,10 +74,9 @@ describe('the fulfilment saga under lost connections (real PostgreSQL and Rabbit
       connect: (app) =>
         connectConsumer(app, 'order', Queues.orderInventoryEvents, OrderStreamLocks),
     });
-    await sql(
-      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
-       VALUES ('MUG', 'Mug', 900, 'EUR', 100, 1, now())`,
-    );
+    await replicateProducts(order.app, [
+      { sku: 'MUG', name: 'Mug', price: 900, currency: 'EUR', available: 100 },
+    ]);
     publisher = await testPublisher(order.rabbitmqUrl);
     faults = await new ConnectionFaults(order.app.get(Database)).start();
   });

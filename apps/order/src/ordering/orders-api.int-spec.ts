@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { DataSource } from 'typeorm';
 import { orderIdFor } from './placing-order/order-id.js';
+import { replicateProducts } from '../catalogue/replicate-products.js';
 
 const alice = tokenFor('customer-alice');
 const bob = tokenFor('customer-bob');
@@ -40,12 +41,11 @@ describe('orders HTTP API (order service, real PostgreSQL)', () => {
     const { orderService } = await import('../order-service.definition.js');
     app = await startHttpApp(orderService, OrderModule, 0);
     request = httpClient(await app.getUrl());
-    await app.get(DataSource).query(
-      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
-       VALUES ('COFFEE', 'Coffee beans', 1899, 'EUR', 50, 1, now()),
-              ('MUG', 'Mug', 900, 'EUR', 20, 1, now()),
-              ('TEA-USD', 'Tea', 500, 'USD', 10, 1, now())`,
-    );
+    await replicateProducts(app, [
+      { sku: 'COFFEE', name: 'Coffee beans', price: 1899, currency: 'EUR', available: 50 },
+      { sku: 'MUG', name: 'Mug', price: 900, currency: 'EUR', available: 20 },
+      { sku: 'TEA-USD', name: 'Tea', price: 500, currency: 'USD', available: 10 },
+    ]);
   });
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { orderIdFor } from './order-id.js';
+import { replicateProducts } from '../../catalogue/replicate-products.js';
 
 describe('placing orders together: group commit (order service, real PostgreSQL)', () => {
   let order: InProcessService;
@@ -61,10 +62,9 @@ describe('placing orders together: group commit (order service, real PostgreSQL)
       }),
     });
     request = httpClient(order.url);
-    await sql(
-      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
-       VALUES ('MUG', 'Mug', 900, 'EUR', 20, 1, now())`,
-    );
+    await replicateProducts(order.app, [
+      { sku: 'MUG', name: 'Mug', price: 900, currency: 'EUR', available: 20 },
+    ]);
     faults = await new ConnectionFaults(order.app.get(Database)).start();
   });
 
