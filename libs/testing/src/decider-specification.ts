@@ -80,6 +80,49 @@ export function deciderSpecification<Command, Event extends NewEvent, State>(
   };
 }
 
+/**
+ * The same given/when/then for a policy (a saga's decisions): the given events are folded into
+ * the aggregate's state, then `react` says what to command when `trigger` happens, or null.
+ *
+ * ```ts
+ * const spec = policySpecification(orderDecider, (trigger, order) => decideFulfilment(trigger, order, now));
+ * spec.given([placed]).when({ type: 'StockReserved' }).then(confirmOrder);
+ * spec.given([placed, confirmed]).when({ type: 'StockReserved' }).thenNothingHappens();
+ * ```
+ */
+export function policySpecification<Trigger, Event extends NewEvent, State, Command>(
+  aggregate: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
+  react: (trigger: Trigger, state: State) => Command | null,
+) {
+  return {
+    given(events: Event[]) {
+      return {
+        when(trigger: Trigger) {
+          const run = () =>
+            react(
+              trigger,
+              deepFreeze(
+                events.reduce(
+                  (state, event) => aggregate.evolve(state, event),
+                  aggregate.initialState,
+                ),
+              ),
+            );
+          return {
+            then(expected: Command): void {
+              expect(run()).toEqual(expected);
+            },
+
+            thenNothingHappens(): void {
+              expect(run()).toBeNull();
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
   if (typeof value === 'object' && value !== null && !seen.has(value)) {
     seen.add(value);

@@ -1,95 +1,85 @@
-import { describe, expect, it } from '@jest/globals';
-import { evolve, initialOrder, type Order, type OrderEvent } from '../../ordering/domain/order.js';
+import { describe, it } from '@jest/globals';
+import { policySpecification } from '@ordering/testing';
+import type { Order } from '../../ordering/domain/order.js';
+import { orderDecider } from '../../ordering/domain/order.decider.js';
+import {
+  cancelled,
+  confirmed,
+  now,
+  orderId,
+  placed,
+  rejected,
+} from '../../ordering/domain/order.fixtures.js';
 import { decideFulfilment, type FulfilmentTrigger } from './fulfilment.js';
 
-const now = new Date('2026-01-02T03:04:05.000Z');
-const orderId = '5f0c4c5e-8a4b-4c8e-9a57-0d7e6f1a2b3c';
-const placed: OrderEvent = {
-  type: 'OrderPlaced',
-  data: {
-    orderId,
-    customerId: 'c-1',
-    lines: [{ sku: 'MUG', quantity: 2, unitPrice: 900 }],
-    total: 1800,
-    currency: 'EUR',
-    placedAt: now.toISOString(),
-  },
-};
-const confirmed: OrderEvent = {
-  type: 'OrderConfirmed',
-  data: { orderId, confirmedAt: now.toISOString() },
-};
-const rejected: OrderEvent = {
-  type: 'OrderRejected',
-  data: { orderId, reason: 'RESERVATION_TIMEOUT', shortLines: [], rejectedAt: now.toISOString() },
-};
-const cancelled: OrderEvent = {
-  type: 'OrderCancelled',
-  data: {
-    orderId,
-    reason: 'changed my mind',
-    cancelledAt: now.toISOString(),
-    previousStatus: 'PENDING',
-  },
-};
-
-/** Given the order's events, when the saga hears a trigger, then it sends this command (or none). */
-const given = (...events: OrderEvent[]) => ({
-  when: (trigger: FulfilmentTrigger) =>
-    decideFulfilment(trigger, events.reduce<Order>(evolve, initialOrder), now),
-});
+// What the policy decides on: the order's state, folded from the shared story's events.
+const spec = policySpecification(orderDecider, (trigger: FulfilmentTrigger, order: Order) =>
+  decideFulfilment(trigger, order, now),
+);
 
 const shortLines = [{ sku: 'MUG', requested: 2, available: 1 }];
 
 describe('the order-fulfilment saga', () => {
   describe('happy path', () => {
     it('confirms a pending order once its stock is reserved', () => {
-      expect(given(placed).when({ type: 'StockReserved' })).toEqual({
+      spec.given([placed]).when({ type: 'StockReserved' }).then({
         type: 'ConfirmOrder',
         data: { orderId, now },
       });
     });
 
     it('does nothing when the reservation is heard again', () => {
-      expect(given(placed, confirmed).when({ type: 'StockReserved' })).toBeNull();
+      spec.given([placed, confirmed]).when({ type: 'StockReserved' }).thenNothingHappens();
     });
   });
 
   describe('compensation', () => {
     it('rejects a pending order as out of stock, with the short lines', () => {
-      expect(given(placed).when({ type: 'StockShort', shortLines })).toEqual({
-        type: 'RejectOrder',
-        data: { orderId, reason: 'OUT_OF_STOCK', shortLines, now },
-      });
+      spec
+        .given([placed])
+        .when({ type: 'StockShort', shortLines })
+        .then({
+          type: 'RejectOrder',
+          data: { orderId, reason: 'OUT_OF_STOCK', shortLines, now },
+        });
     });
 
     it('rejects a pending order whose reservation deadline passed', () => {
-      expect(given(placed).when({ type: 'ReservationDeadlinePassed' })).toEqual({
-        type: 'RejectOrder',
-        data: { orderId, reason: 'RESERVATION_TIMEOUT', shortLines: [], now },
-      });
+      spec
+        .given([placed])
+        .when({ type: 'ReservationDeadlinePassed' })
+        .then({
+          type: 'RejectOrder',
+          data: { orderId, reason: 'RESERVATION_TIMEOUT', shortLines: [], now },
+        });
     });
 
     it('leaves a reservation that arrives after the deadline to the inventory to release', () => {
-      expect(given(placed, rejected).when({ type: 'StockReserved' })).toBeNull();
+      spec.given([placed, rejected]).when({ type: 'StockReserved' }).thenNothingHappens();
     });
 
     it('never confirms a cancelled order, whatever arrives late', () => {
-      expect(given(placed, cancelled).when({ type: 'StockReserved' })).toBeNull();
-      expect(given(placed, cancelled).when({ type: 'ReservationDeadlinePassed' })).toBeNull();
+      spec.given([placed, cancelled]).when({ type: 'StockReserved' }).thenNothingHappens();
+      spec
+        .given([placed, cancelled])
+        .when({ type: 'ReservationDeadlinePassed' })
+        .thenNothingHappens();
     });
 
     it('does not reject a confirmed order when a stale deadline or shortage turns up', () => {
-      expect(given(placed, confirmed).when({ type: 'ReservationDeadlinePassed' })).toBeNull();
-      expect(given(placed, confirmed).when({ type: 'StockShort', shortLines })).toBeNull();
+      spec
+        .given([placed, confirmed])
+        .when({ type: 'ReservationDeadlinePassed' })
+        .thenNothingHappens();
+      spec.given([placed, confirmed]).when({ type: 'StockShort', shortLines }).thenNothingHappens();
     });
 
     it('takes note of a release and commands nothing', () => {
-      expect(given(placed, cancelled).when({ type: 'StockReleased' })).toBeNull();
+      spec.given([placed, cancelled]).when({ type: 'StockReleased' }).thenNothingHappens();
     });
   });
 
   it('ignores news about an order it has never seen placed', () => {
-    expect(given().when({ type: 'StockReserved' })).toBeNull();
+    spec.given([]).when({ type: 'StockReserved' }).thenNothingHappens();
   });
 });

@@ -6,10 +6,8 @@ import {
   isTerminal,
   type Order,
   type OrderCancelled,
-  type OrderConfirmed,
   type OrderEvent,
   type OrderPlaced,
-  type OrderRejected,
 } from './order.js';
 import {
   orderDecider,
@@ -20,18 +18,16 @@ import {
   type RejectOrder,
 } from './order.decider.js';
 import { OrderRuleBroken, type OrderRule } from './order-rule-broken.js';
-
-const now = new Date('2026-01-02T03:04:05.000Z');
-const orderId = 'order-1';
-const customerId = 'customer-1';
-
-const catalogue: ReadonlyMap<string, CatalogueEntry> = new Map([
-  ['BOOK-1', { price: 1250, currency: 'EUR' }],
-  ['PEN-1', { price: 199, currency: 'EUR' }],
-  ['MUG-US', { price: 899, currency: 'USD' }],
-  ['CAP-US', { price: 1500, currency: 'USD' }],
-  ['TEA-GB', { price: 450, currency: 'GBP' }],
-]);
+import {
+  cancelled,
+  catalogue,
+  confirmed,
+  customerId,
+  now,
+  orderId,
+  placed,
+  rejected,
+} from './order.fixtures.js';
 
 const placeOrder = (
   items: { sku: string; quantity: number }[],
@@ -53,44 +49,6 @@ const rejectOrder: RejectOrder = {
 const cancelOrder: CancelOrder = {
   type: 'CancelOrder',
   data: { orderId, reason: 'Changed my mind', now },
-};
-
-// Earlier events carry earlier times than `now`, so a test sees which clock an event took.
-const placed: OrderPlaced = {
-  type: 'OrderPlaced',
-  data: {
-    orderId,
-    customerId,
-    lines: [
-      { sku: 'BOOK-1', quantity: 2, unitPrice: 1250 },
-      { sku: 'PEN-1', quantity: 3, unitPrice: 199 },
-    ],
-    total: 3097,
-    currency: 'EUR',
-    placedAt: '2026-01-01T10:00:00.000Z',
-  },
-};
-const confirmed: OrderConfirmed = {
-  type: 'OrderConfirmed',
-  data: { orderId, confirmedAt: '2026-01-01T10:00:01.000Z' },
-};
-const rejected: OrderRejected = {
-  type: 'OrderRejected',
-  data: {
-    orderId,
-    reason: 'OUT_OF_STOCK',
-    shortLines: [{ sku: 'PEN-1', requested: 3, available: 0 }],
-    rejectedAt: '2026-01-01T10:00:01.000Z',
-  },
-};
-const cancelled: OrderCancelled = {
-  type: 'OrderCancelled',
-  data: {
-    orderId,
-    reason: 'Ordered by mistake',
-    cancelledAt: '2026-01-01T10:05:00.000Z',
-    previousStatus: 'PENDING',
-  },
 };
 
 const spec = deciderSpecification(orderDecider);
