@@ -43,13 +43,15 @@ module.exports = {
     },
     {
       name: 'test-helpers-stay-in-tests',
-      comment: 'Production code never imports the testing library.',
+      comment:
+        'Production code never imports the testing library or a test-support file (*.test-support.ts, ' +
+        'left out of the builds).',
       severity: 'error',
       from: {
         path: '^(apps|libs)/',
-        pathNot: ['\\.(spec|int-spec|e2e-spec)\\.ts$', '^libs/testing/'],
+        pathNot: ['\\.(spec|int-spec|e2e-spec|test-support)\\.ts$', '^libs/testing/'],
       },
-      to: { path: '^libs/testing/' },
+      to: { path: ['^libs/testing/', '\\.test-support\\.ts$'] },
     },
     {
       name: 'no-circular',

@@ -15,7 +15,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OrderStreamLocks } from './order-stream-locks.js';
-import { replicateProducts } from '../catalogue/replicate-products.js';
+import { replicateProducts } from '../catalogue/replicate-products.test-support.js';
 
 const reserved = (orderId: string) =>
   testEvent(inventoryReservedV1, {

@@ -10,7 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { orderIdFor } from './order-id.js';
-import { replicateProducts } from '../../catalogue/replicate-products.js';
+import { replicateProducts } from '../../catalogue/replicate-products.test-support.js';
 
 describe('placing orders together: group commit (order service, real PostgreSQL)', () => {
   let order: InProcessService;

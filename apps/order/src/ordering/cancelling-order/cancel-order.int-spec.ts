@@ -1,0 +1,64 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { alice, bob, orderApiForTests } from '../order-api.test-support.js';
+
+describe('POST /orders/:id/cancel (real PostgreSQL)', () => {
+  const { request, place } = orderApiForTests('order_cancel');
+
+  describe('POST /orders/:id/cancel', () => {
+    it('cancels with a matching If-Match, refuses a stale one (412) and a second cancel (409)', async () => {
+      const placed = await place([{ sku: 'MUG', quantity: 1 }]);
+      const path = `/orders/${placed.body.orderId}/cancel`;
+
+      const stale = await request('POST', path, {
+        token: alice,
+        body: {},
+        headers: { 'if-match': '"7"' },
+      });
+      expect(stale.status).toBe(412);
+
+      const cancelled = await request('POST', path, {
+        token: alice,
+        body: {},
+        headers: { 'if-match': '"1"' },
+      });
+      expect(cancelled.status).toBe(202);
+      expect(cancelled.body).toEqual({
+        orderId: placed.body.orderId,
+        status: 'CANCELLED',
+        version: 2,
+      });
+      expect(cancelled.headers.get('etag')).toBe('"2"');
+
+      const again = await request('POST', path, { token: alice, body: {} });
+      expect(again.status).toBe(409);
+      expect(again.body.type).toContain('order-is-final');
+    });
+
+    it('answers 404 for another customer’s order and 400 for a malformed If-Match', async () => {
+      const placed = await place([{ sku: 'MUG', quantity: 1 }]);
+      const path = `/orders/${placed.body.orderId}/cancel`;
+      expect((await request('POST', path, { token: bob, body: {} })).status).toBe(404);
+      const malformed = await request('POST', path, {
+        token: alice,
+        body: {},
+        headers: { 'if-match': 'v1' },
+      });
+      expect(malformed.status).toBe(400);
+      expect(
+        (await request('GET', `/orders/${placed.body.orderId}`, { token: alice })).body.status,
+      ).toBe('PENDING');
+    });
+
+    it('replays a cancel retried with the same Idempotency-Key', async () => {
+      const placed = await place([{ sku: 'MUG', quantity: 1 }]);
+      const path = `/orders/${placed.body.orderId}/cancel`;
+      const key = { 'idempotency-key': randomUUID() };
+      const first = await request('POST', path, { token: alice, body: {}, headers: key });
+      const retry = await request('POST', path, { token: alice, body: {}, headers: key });
+      expect(first.status).toBe(202);
+      expect(retry.status).toBe(202);
+      expect(retry.body).toEqual(first.body);
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from '@jest/globals';
+import { tokenFor } from '@ordering/testing';
+import { randomUUID } from 'node:crypto';
+import { admin, alice, bob, orderApiForTests } from '../order-api.test-support.js';
+
+describe('reading orders (order service, real PostgreSQL)', () => {
+  const { request, place } = orderApiForTests('order_reading');
+
+  describe('reading orders', () => {
+    it('shows a customer only its own orders: another’s answers 404; admins see all', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+      const path = `/orders/${placed.body.orderId}`;
+      expect((await request('GET', path, { token: bob })).status).toBe(404);
+      expect((await request('GET', `${path}/events`, { token: bob })).status).toBe(404);
+      expect((await request('GET', path, { token: admin })).status).toBe(200);
+      expect((await request('GET', `/orders/${randomUUID()}`, { token: alice })).status).toBe(404);
+    });
+
+    it('answers another customer’s order with the same 404 from every route, as if it did not exist', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+      const path = `/orders/${placed.body.orderId}`;
+      const answers = [
+        await request('GET', path, { token: bob }),
+        await request('GET', `${path}/events`, { token: bob }),
+        await request('POST', `${path}/cancel`, { token: bob, body: {} }),
+      ];
+      const missing = await request('POST', `/orders/${randomUUID()}/cancel`, {
+        token: bob,
+        body: {},
+      });
+      for (const answer of [...answers, missing]) {
+        expect(answer.status).toBe(404);
+        expect(answer.body.type).toMatch(/order-not-found$/);
+      }
+      expect(new Set(answers.map((answer) => answer.body.title))).toEqual(
+        new Set([`Order ${placed.body.orderId} does not exist`]),
+      );
+    });
+
+    it('answers 400 for a malformed order id', async () => {
+      const response = await request('GET', '/orders/not-a-uuid', { token: alice });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+    });
+
+    it('lists the caller’s orders newest first, a cursor page at a time, filtered by status', async () => {
+      const customer = tokenFor(`customer-${randomUUID()}`);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++)
+        ids.push((await place([{ sku: 'MUG', quantity: 1 }], customer)).body.orderId);
+      await request('POST', `/orders/${ids[1]}/cancel`, { token: customer, body: {} });
+
+      const pages: string[][] = [];
+      let cursor = '';
+      do {
+        const page = await request('GET', `/orders?limit=2${cursor && `&cursor=${cursor}`}`, {
+          token: customer,
+        });
+        expect(page.status).toBe(200);
+        pages.push(page.body.items.map((o: { orderId: string }) => o.orderId));
+        cursor = page.body.nextCursor ?? '';
+      } while (cursor);
+      expect(pages).toEqual([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]);
+
+      const cancelled = await request('GET', '/orders?status=CANCELLED', { token: customer });
+      expect(cancelled.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[1]]);
+      expect((await request('GET', '/orders?limit=0', { token: customer })).status).toBe(400);
+      expect((await request('GET', '/orders?status=LOST', { token: customer })).status).toBe(400);
+      expect((await request('GET', '/orders?cursor=garbage', { token: customer })).status).toBe(
+        400,
+      );
+    });
+
+    it('gives the audit trail and the order as it was at a version or an instant', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }]);
+      const path = `/orders/${placed.body.orderId}`;
+      const cancelled = await request('POST', `${path}/cancel`, {
+        token: alice,
+        body: { reason: 'changed my mind' },
+      });
+      expect(cancelled.status).toBe(202);
+
+      const events = await request('GET', `${path}/events`, { token: alice });
+      expect(events.status).toBe(200);
+      expect(
+        events.body.map((e: { type: string; version: number }) => [e.type, e.version]),
+      ).toEqual([
+        ['OrderPlaced', 1],
+        ['OrderCancelled', 2],
+      ]);
+      expect(events.body[1].data).toMatchObject({
+        reason: 'changed my mind',
+        previousStatus: 'PENDING',
+      });
+      expect(events.body[0].metadata).toMatchObject({ userId: 'customer-alice' });
+
+      const atVersion1 = await request('GET', `${path}?version=1`, { token: alice });
+      expect(atVersion1.body).toMatchObject({ status: 'PENDING', version: 1 });
+      const atPlacement = await request('GET', `${path}?at=${events.body[0].time}`, {
+        token: alice,
+      });
+      expect(atPlacement.body).toMatchObject({ status: 'PENDING', version: 1 });
+      const now = await request('GET', path, { token: alice });
+      expect(now.body).toMatchObject({
+        status: 'CANCELLED',
+        reason: 'changed my mind',
+        version: 2,
+      });
+      const before = await request('GET', `${path}?at=2000-01-01T00:00:00Z`, { token: alice });
+      expect(before.status).toBe(404);
+      expect((await request('GET', `${path}?at=yesterday`, { token: alice })).status).toBe(400);
+    });
+  });
+});
