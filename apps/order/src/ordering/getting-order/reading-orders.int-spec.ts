@@ -71,7 +71,8 @@ describe('reading orders (order service, real PostgreSQL)', () => {
       );
     });
 
-    it('gives the audit trail and the order as it was at a version or an instant', async () => {
+    /** An order placed, then cancelled: two events to read back. */
+    async function placedThenCancelled() {
       const placed = await place([{ sku: 'COFFEE', quantity: 1 }]);
       const path = `/orders/${placed.body.orderId}`;
       const cancelled = await request('POST', `${path}/cancel`, {
@@ -79,7 +80,11 @@ describe('reading orders (order service, real PostgreSQL)', () => {
         body: { reason: 'changed my mind' },
       });
       expect(cancelled.status).toBe(202);
+      return path;
+    }
 
+    it('gives the audit trail: every event, oldest first, with what caused it', async () => {
+      const path = await placedThenCancelled();
       const events = await request('GET', `${path}/events`, { token: alice });
       expect(events.status).toBe(200);
       expect(
@@ -93,7 +98,11 @@ describe('reading orders (order service, real PostgreSQL)', () => {
         previousStatus: 'PENDING',
       });
       expect(events.body[0].metadata).toMatchObject({ userId: 'customer-alice' });
+    });
 
+    it('shows the order as it was at a version or an instant, and refuses a malformed instant', async () => {
+      const path = await placedThenCancelled();
+      const events = await request('GET', `${path}/events`, { token: alice });
       const atVersion1 = await request('GET', `${path}?version=1`, { token: alice });
       expect(atVersion1.body).toMatchObject({ status: 'PENDING', version: 1 });
       const atPlacement = await request('GET', `${path}?at=${events.body[0].time}`, {
