@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { productUpdatedV1 } from '@ordering/contracts';
 import {
+  createTestVhost,
   databaseUrl,
   dropDatabase,
+  eventually,
   freePort,
   httpClient,
-  RABBITMQ_URL,
   ServiceProcess,
+  testEvent,
+  testPublisher,
+  tokenFor,
   uniqueDatabaseName,
 } from '@ordering/testing';
 import { execFile } from 'node:child_process';
@@ -18,16 +23,20 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 describe('the order service, built and run as users run it', () => {
   const database = uniqueDatabaseName('order_e2e');
-  const env = { ORDER_DATABASE_URL: databaseUrl(database), RABBITMQ_URL, LOG_LEVEL: 'warn' };
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let env: Record<string, string>;
   let order: ServiceProcess;
   let request: ReturnType<typeof httpClient>;
-  let db: pg.Client;
   let token: string;
+  // Only to damage the read model that the rebuild test then rebuilds.
+  let db: pg.Client;
 
   const cli = (script: string, args: string[]) =>
     run(process.execPath, [script, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
 
   beforeAll(async () => {
+    vhost = await createTestVhost('order_e2e');
+    env = { ORDER_DATABASE_URL: databaseUrl(database), RABBITMQ_URL: vhost.url, LOG_LEVEL: 'warn' };
     const port = await freePort();
     order = await new ServiceProcess('order', port, {
       ...env,
@@ -36,10 +45,27 @@ describe('the order service, built and run as users run it', () => {
     request = httpClient(order.url);
     db = new pg.Client({ connectionString: env.ORDER_DATABASE_URL });
     await db.connect();
-    await db.query(
-      `INSERT INTO catalogue_products (sku, name, price, currency, available, source_version, updated_at)
-       VALUES ('COFFEE', 'Coffee beans', 1899, 'EUR', 50, 1, now())`,
+    // Stocked as the inventory would: a product.updated the service's catalogue consumer takes.
+    const inventory = await testPublisher(vhost.url);
+    await inventory.publish(
+      testEvent(productUpdatedV1, {
+        sku: 'COFFEE',
+        name: 'Coffee beans',
+        price: 1899,
+        currency: 'EUR',
+        available: 50,
+        version: 1,
+        updatedAt: new Date().toISOString(),
+      }),
     );
+    await inventory.close();
+    const anyone = tokenFor('customer-e2e-stocking');
+    await eventually(async () => {
+      const catalogue = await request('GET', '/catalogue', { token: anyone });
+      if (!catalogue.body.some((product: { sku: string }) => product.sku === 'COFFEE')) {
+        throw new Error('COFFEE is not in the catalogue replica yet');
+      }
+    });
     token = (await cli('scripts/token.mjs', ['customer-e2e'])).stdout.trim();
   });
 
@@ -47,6 +73,7 @@ describe('the order service, built and run as users run it', () => {
     await db?.end();
     await order?.stop();
     await dropDatabase(database);
+    await vhost?.remove();
   });
 
   it('accepts the token printed by `npm run token`', async () => {
