@@ -16,9 +16,21 @@ interface Health {
   error: Record<string, { status: string; message?: string }>;
 }
 
-async function health(service: ServiceProcess): Promise<{ status: number; body: Health }> {
-  const response = await fetch(`${service.url}/health`);
+async function health(
+  service: ServiceProcess,
+  path = '/health',
+): Promise<{ status: number; body: Health }> {
+  const response = await fetch(`${service.url}${path}`);
   return { status: response.status, body: (await response.json()) as Health };
+}
+
+/** What the public health answer must never show: where the database and the broker are. */
+function expectNothingOfWhere(body: unknown, database: string) {
+  const text = JSON.stringify(body);
+  for (const secret of ['127.0.0.1', 'localhost', 'postgres', 'amqp', 'guest', ':5432', ':5672']) {
+    expect(text).not.toContain(secret);
+  }
+  expect(text).not.toContain(database);
 }
 
 /** Waits until `/health` answers `status`; a timeout shows the last answer, for diagnosis. */
@@ -77,6 +89,20 @@ describe('GET /health of each service, run as built', () => {
     },
   );
 
+  it('answers /health/live and /health/ready, and says nothing of where its dependencies are', async () => {
+    const service = await launch('inventory');
+    service.env.INVENTORY_HTTP_PORT = String(service.port);
+    await service.start();
+    const database = new URL(service.env.INVENTORY_DATABASE_URL).pathname.slice(1);
+    for (const path of ['/health', '/health/ready', '/health/live']) {
+      const { status, body } = await health(service, path);
+      expect(status).toBe(200);
+      expect(body.status).toBe('ok');
+      expectNothingOfWhere(body, database);
+    }
+    await service.stop();
+  });
+
   describe('when a dependency goes away and comes back', () => {
     let postgres: TcpProxy;
     let rabbitmq: TcpProxy;
@@ -108,6 +134,10 @@ describe('GET /health of each service, run as built', () => {
       expect(down.error.database).toMatchObject({ status: 'down' });
       expect(down.error.database.message).toContain('PostgreSQL unreachable');
       expect(down.error.broker).toBeUndefined();
+      expectNothingOfWhere(down, new URL(order.env.ORDER_DATABASE_URL).pathname.slice(1));
+      // Alive all the same: an orchestrator must not restart it for a dependency's outage.
+      expect((await health(order, '/health/live')).status).toBe(200);
+      expect((await health(order, '/health/ready')).status).toBe(503);
 
       await postgres.restore();
       await healthReaches(order, 200);
@@ -118,6 +148,8 @@ describe('GET /health of each service, run as built', () => {
       const down = await healthReaches(order, 503);
       expect(down.error.broker).toMatchObject({ status: 'down' });
       expect(down.error.database).toBeUndefined();
+      expectNothingOfWhere(down, new URL(order.env.ORDER_DATABASE_URL).pathname.slice(1));
+      expect((await health(order, '/health/live')).status).toBe(200);
 
       await rabbitmq.restore();
       await healthReaches(order, 200);

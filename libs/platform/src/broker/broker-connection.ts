@@ -90,12 +90,15 @@ export class BrokerConnection implements OnApplicationShutdown {
     return redactUrl(this.options.url);
   }
 
-  /** What keeps the broker from working for this service, if anything: for `/health`. */
+  /**
+   * What keeps the broker from working for this service, if anything: for the public `/health`,
+   * so it names what is down and nothing of where the broker is (the logs say that).
+   */
   problems(): string[] {
-    if (!this.connection) return [`RabbitMQ unreachable at ${this.address}`];
+    if (!this.connection) return ['RabbitMQ unreachable'];
     return this.channels
       .filter((channel) => !channel.current)
-      .map((channel) => `RabbitMQ channel ${channel.name} is closed: ${channel.problem}`);
+      .map((channel) => `RabbitMQ channel ${channel.name} is closed`);
   }
 
   /** A channel with publisher confirms, for a publisher or a consumer (which republishes). */

@@ -14,7 +14,7 @@ export class BrokerHealthIndicator {
     const indicator = this.indicators.check(key);
     const problems = this.broker.problems();
     return problems.length === 0
-      ? indicator.up({ address: this.broker.address })
+      ? indicator.up()
       : indicator.down({ message: problems.join('; ') });
   }
 }

@@ -4,7 +4,11 @@ import { Public } from '../auth/public.decorator.js';
 import { BrokerHealthIndicator } from './broker.health.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 
-// Probes (orchestrators, load balancers) hold no token.
+/**
+ * For orchestrators and load balancers, which hold no token: `live` says the process answers (a
+ * failing one is restarted), `ready` that its database and broker do (a failing one gets no
+ * traffic); `/health` is `ready`, as it always was. Answers name what is down, never where it is.
+ */
 @Public()
 @Controller('health')
 export class HealthController {
@@ -14,10 +18,17 @@ export class HealthController {
     private readonly broker: BrokerHealthIndicator,
   ) {}
 
-  /** 200 when the database and the broker both answer; 503 naming the one that does not. */
-  @Get()
+  /** 200 while the process answers, whatever its dependencies do. */
+  @Get('live')
   @HealthCheck()
-  check() {
+  live() {
+    return this.health.check([]);
+  }
+
+  /** 200 when the database and the broker both answer; 503 naming the one that does not. */
+  @Get(['', 'ready'])
+  @HealthCheck()
+  ready() {
     return this.health.check([
       () => this.database.check('database'),
       () => this.broker.check('broker'),

@@ -41,7 +41,9 @@ export function loggingModule(service: string) {
           return id;
         },
         redact: ['req.headers.authorization', 'req.headers.cookie'],
-        autoLogging: { ignore: (request: IncomingMessage) => request.url === '/health' },
+        autoLogging: {
+          ignore: (request: IncomingMessage) => request.url?.startsWith('/health') === true,
+        },
       },
       microservice: true,
     }),
