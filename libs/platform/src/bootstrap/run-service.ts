@@ -36,6 +36,12 @@ export function httpAdapter(): FastifyAdapter {
  * Call it before `listen()`, on an application created on `httpAdapter()` with `bodyParser: false`.
  */
 export function configureHttpApp(app: NestFastifyApplication, openApi: OpenApiInfo): void {
+  // Helmet 8's headers, set by Nest itself on every answer (errors and 404s included). The
+  // default CSP lets /docs work (Swagger UI loads only same-origin scripts); only its upgrade of
+  // insecure requests goes, which would break /docs where a service is reached over plain HTTP.
+  app.useSecurityHeaders({
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   // Fastify's own parsers go: a body that is not JSON is refused with 415 rather than read as
   // text, and JSON is read by ours, which says where a syntax error is.
   app.getHttpAdapter().getInstance().removeAllContentTypeParsers();

@@ -487,6 +487,28 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
       expect(response.body.components.schemas.PlaceOrder).toBeDefined();
     });
 
+    it('sends security headers on every answer, errors included, with a policy /docs works under', async () => {
+      const answers = [
+        await fetch(`${base}/docs`),
+        await fetch(`${base}/test/open`),
+        await fetch(`${base}/no-such-route`),
+        await fetch(`${base}/test/me`),
+      ];
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 404, 401]);
+      for (const answer of answers) {
+        expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(answer.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+        expect(answer.headers.get('strict-transport-security')).toContain('max-age=');
+        expect(answer.headers.get('content-security-policy')).toContain("script-src 'self'");
+        expect(answer.headers.get('content-security-policy')).not.toContain('upgrade-insecure');
+        expect(answer.headers.get('x-powered-by')).toBeNull();
+      }
+      // Swagger UI runs under that policy: its scripts are all files of the same origin.
+      const page = await (await fetch(`${base}/docs`)).text();
+      expect(page).toMatch(/<script src=/);
+      expect(page).not.toMatch(/<script>(?!\s*<\/script>)/);
+    });
+
     it('serves Swagger UI without a token', async () => {
       const response = await fetch(`${base}/docs`);
       expect(response.status).toBe(200);
