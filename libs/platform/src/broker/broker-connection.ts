@@ -90,11 +90,16 @@ export class BrokerConnection implements OnApplicationShutdown {
     return redactUrl(this.options.url);
   }
 
-  /**
-   * What keeps the broker from working for this service, if anything: for the public `/health`,
-   * so it names what is down and nothing of where the broker is (the logs say that).
-   */
+  /** What keeps the broker from working for this service, if anything, where and why: for logs. */
   problems(): string[] {
+    if (!this.connection) return [`RabbitMQ unreachable at ${this.address}`];
+    return this.channels
+      .filter((channel) => !channel.current)
+      .map((channel) => `RabbitMQ channel ${channel.name} is closed: ${channel.problem}`);
+  }
+
+  /** The same, naming only what is down: for the public `/health`, which must not say where. */
+  outages(): string[] {
     if (!this.connection) return ['RabbitMQ unreachable'];
     return this.channels
       .filter((channel) => !channel.current)
