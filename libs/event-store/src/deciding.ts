@@ -243,9 +243,4 @@ export class AggregateCommands<Command, Event extends NewEvent, State> {
       { ...options, snapshots },
     );
   }
-
-  /** The stream of the aggregate named by `id`. */
-  streamIdOf(id: string): string {
-    return this.binding.streamIdOf(id);
-  }
 }

@@ -474,6 +474,14 @@ describe('EventStore on PostgreSQL', () => {
   });
 
   describe('inline projections', () => {
+    it('refuses a projection added once an append has run, which would have missed its events', async () => {
+      const late = new EventStore(database.database, registry);
+      late.addProjections([new TotalsProjection()]);
+      await late.appendToStream(newStream(), 0, [added(1)]);
+      const later = { name: 'later', eventTypes: ['Added'], project: async () => undefined };
+      expect(() => late.addProjections([later])).toThrow('would miss its events: later');
+    });
+
     it('update the read model in the append transaction: a failed projection stores no event', async () => {
       const stream = newStream();
       await store.appendToStream(stream, 0, [added(5)]);

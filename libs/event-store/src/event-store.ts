@@ -91,6 +91,9 @@ const EVENT_COLUMNS = `global_position, transaction_id, stream_id, stream_positi
 export class EventStore<E extends NewEvent = NewEvent> {
   private readonly projectionsByType = new Map<string, InlineProjection<E>[]>();
   private readonly inline: InlineProjection<E>[] = [];
+  // Once an append has run, a projection added later would have missed its events (an outbox
+  // row, a summary) for good: adding one then is refused.
+  private appended = false;
 
   constructor(
     private readonly database: Database,
@@ -105,6 +108,13 @@ export class EventStore<E extends NewEvent = NewEvent> {
    * every one of them exists, before the first append (an event appended before would miss them).
    */
   addProjections(projections: readonly InlineProjection<E>[]): void {
+    if (this.appended && projections.length > 0) {
+      throw new Error(
+        `Inline projections added after an append would miss its events: ${projections
+          .map((projection) => projection.name)
+          .join(', ')}`,
+      );
+    }
     for (const projection of projections) {
       if (this.inline.some((known) => known.name === projection.name)) {
         throw new Error(`Two inline projections are named ${projection.name}`);
@@ -164,6 +174,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
     tx: Transaction,
     appends: readonly StreamAppend<E>[],
   ): Promise<RecordedEvent<E>[][]> {
+    this.appended = true;
     const heads = new Map<string, { expected: number; next: number }>();
     const events: { streamId: string; position: number; event: E; metadata: string }[] = [];
     for (const { streamId, expectedVersion, events: appended, metadata } of appends) {

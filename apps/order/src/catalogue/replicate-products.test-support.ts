@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
-import { createEvent, productUpdatedV1, type ProductUpdatedV1 } from '@ordering/contracts';
+import { productUpdatedV1, type ProductUpdatedV1 } from '@ordering/contracts';
 import { Database } from '@ordering/platform';
+import { testEvent } from '@ordering/testing';
 import { ProductUpdatedConsumer } from './product-updated.consumer.js';
 
 export type ReplicatedProduct = Omit<ProductUpdatedV1, 'version' | 'updatedAt'>;
@@ -20,14 +20,7 @@ export async function replicateProducts(
   await app.get(Database).transaction(
     async (tx) => {
       for (const product of products) {
-        const event = createEvent(productUpdatedV1, {
-          id: randomUUID(),
-          subject: product.sku,
-          time: now,
-          correlationid: randomUUID(),
-          causationid: randomUUID(),
-          data: { ...product, version: 1, updatedAt: now },
-        });
+        const event = testEvent(productUpdatedV1, { ...product, version: 1, updatedAt: now });
         await consumer.replicate(event)(tx);
       }
     },
