@@ -2,7 +2,7 @@
 // they use. Only the token goes to stdout, so it can be captured:
 //   TOKEN=$(npm run --silent token -- customer-1)
 import './dot-env.mjs';
-import { DEV_JWT_SECRET, signToken } from './sign-token.mjs';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEV_JWT_SECRET, signToken } from './sign-token.mjs';
 
 const USAGE = `Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]
 
@@ -11,7 +11,7 @@ const USAGE = `Usage: npm run token -- <customerId> [--admin] [--ttl <seconds>]
   --ttl <seconds>  how long the token is valid (default 86400, one day)
 
 Signs with $JWT_SECRET (from the environment or ./.env), or the development secret when it is
-unset.`;
+unset, for $JWT_ISSUER and $JWT_AUDIENCE (both "ordering" unless set), as the services expect.`;
 
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
@@ -55,5 +55,7 @@ console.log(
     admin,
     ttlSeconds: ttl,
     secret: process.env.JWT_SECRET || DEV_JWT_SECRET,
+    issuer: process.env.JWT_ISSUER || DEFAULT_ISSUER,
+    audience: process.env.JWT_AUDIENCE || DEFAULT_AUDIENCE,
   }),
 );

@@ -156,6 +156,31 @@ describe('GET /health of each service, run as built', () => {
     });
   });
 
+  it('never rate-limits its probes, while what else a client sends without a token is', async () => {
+    const service = await launch('inventory', { RATE_LIMIT_ANONYMOUS_REQUESTS: '2' });
+    service.env.INVENTORY_HTTP_PORT = String(service.port);
+    await service.start();
+    for (let probe = 0; probe < 5; probe++) {
+      expect((await health(service, '/health/live')).status).toBe(200);
+      expect((await health(service, '/health/ready')).status).toBe(200);
+    }
+    const catalogue = [];
+    for (let read = 0; read < 3; read++) {
+      catalogue.push((await fetch(`http://127.0.0.1:${service.port}/products`)).status);
+    }
+    expect(catalogue).toEqual([200, 200, 429]);
+    await service.stop();
+  });
+
+  it('refuses to start in production with the development JWT_SECRET', async () => {
+    const service = await launch('order', { NODE_ENV: 'production' });
+    service.spawn();
+
+    expect(await service.exited()).toBe(1);
+    expect(service.output).toContain('JWT_SECRET must be set when NODE_ENV=production');
+    expect(service.output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('refuses to start, naming the address and how to start it, when PostgreSQL is unreachable', async () => {
     const closedPort = await freePort();
     const service = await launch('inventory', {

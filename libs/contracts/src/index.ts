@@ -4,6 +4,7 @@ export * from './inventory/inventory-released.v1.js';
 export * from './inventory/inventory-reservation-failed.v1.js';
 export * from './inventory/inventory-reserved.v1.js';
 export * from './inventory/product-updated.v1.js';
+export * from './order/order-api-roles.js';
 export * from './order/order-cancelled.v1.js';
 export * from './order/order-confirmed.v1.js';
 export * from './order/order-placed.v1.js';

@@ -1,4 +1,5 @@
 export * from './auth/auth.module.js';
+export { BearerTokens, TokenRefusedError } from './auth/bearer-tokens.js';
 export { Caller, callerOf } from './auth/caller.js';
 export * from './auth/public.decorator.js';
 export * from './bootstrap/run-service.js';

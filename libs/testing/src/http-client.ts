@@ -1,22 +1,35 @@
-import { createHmac } from 'node:crypto';
+import { DEV_JWT_SECRET, signToken } from '../../../scripts/sign-token.mjs';
 
-export const DEV_JWT_SECRET = 'dev-only-secret-change-me';
+export { DEV_JWT_SECRET };
 
-/** A HS256 token as `npm run token` prints it. */
+/** A HS256 token as `npm run token` prints it (`claims` adds or overrides claims). */
 export function tokenFor(
   subject: string,
-  { admin = false, secret = DEV_JWT_SECRET, expiresInSeconds = 3600 } = {},
+  {
+    admin = false,
+    secret = DEV_JWT_SECRET,
+    expiresInSeconds = 3600,
+    roles = admin ? ['admin'] : [],
+    claims = {},
+  }: {
+    admin?: boolean;
+    secret?: string;
+    expiresInSeconds?: number;
+    roles?: string[];
+    claims?: Record<string, unknown>;
+  } = {},
 ): string {
-  const now = Math.floor(Date.now() / 1000);
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
-    sub: subject,
-    roles: admin ? ['admin'] : [],
-    iat: now,
-    exp: now + expiresInSeconds,
-  })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+  return signToken(subject, { secret, ttlSeconds: expiresInSeconds, claims: { roles, ...claims } });
 }
+
+/**
+ * Rate limits no test reaches by accident (a test polls and places far more than a person
+ * would); the tests of the limits set their own.
+ */
+export const UNLIMITED_RATES = {
+  RATE_LIMIT_CALLER_WRITES: '1000000000',
+  RATE_LIMIT_ANONYMOUS_REQUESTS: '1000000000',
+};
 
 // Tests read whatever JSON a route answers and assert on it: `any` keeps them readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

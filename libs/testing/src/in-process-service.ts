@@ -7,6 +7,7 @@ import {
 } from '@ordering/platform';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { databaseUrl, dropDatabase, uniqueDatabaseName } from './databases.js';
+import { UNLIMITED_RATES } from './http-client.js';
 import { createTestVhost } from './vhosts.js';
 
 export interface InProcessService {
@@ -38,6 +39,7 @@ export async function startInProcess<E extends ServiceEnvironment, M>(options: {
     LOG_LEVEL: 'warn',
     RETRY_BASE_DELAY_MS: '50',
     RETRY_MAX_DELAY_MS: '200',
+    ...UNLIMITED_RATES,
     ...options.env,
   });
   await ensureDatabase(url);

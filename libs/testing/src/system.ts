@@ -1,6 +1,6 @@
 import { databaseUrl, dropDatabase, uniqueDatabaseName } from './databases.js';
 import { eventually } from './eventually.js';
-import { httpClient, tokenFor } from './http-client.js';
+import { httpClient, tokenFor, UNLIMITED_RATES } from './http-client.js';
 import { freePort, ServiceProcess, type ServiceName } from './service-process.js';
 import { createTestVhost } from './vhosts.js';
 
@@ -44,6 +44,7 @@ export class OrderingSystem {
           RETRY_BASE_DELAY_MS: '100',
           RETRY_MAX_DELAY_MS: '1000',
           LOG_LEVEL: 'warn',
+          ...UNLIMITED_RATES,
           ...this.env,
         }),
       );

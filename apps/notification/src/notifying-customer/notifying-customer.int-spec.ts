@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { orderConfirmedV1, orderPlacedV1, Queues } from '@ordering/contracts';
+import { ORDER_API_ROLES, orderConfirmedV1, orderPlacedV1, Queues } from '@ordering/contracts';
 import { connectConsumer } from '@ordering/messaging';
-import { Database } from '@ordering/platform';
+import { BearerTokens, Database } from '@ordering/platform';
 import {
   ConnectionFaults,
   eventually,
@@ -12,6 +12,7 @@ import {
   testPublisher,
   type InProcessService,
 } from '@ordering/testing';
+import { decodeJwt } from 'jose';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +46,8 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
   let answerDelayMs = 0;
   /** The orders the order API was asked about. */
   const asked: string[] = [];
+  /** The Authorization headers it asked with. */
+  const authorizations: (string | undefined)[] = [];
   const sql = <T>(text: string, values: unknown[] = []) =>
     notification.app.get(DataSource).query(text, values) as Promise<T[]>;
 
@@ -60,6 +63,7 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     orderApi = http.createServer((request, response) => {
       const orderId = request.url!.split('/').pop()!;
       asked.push(orderId);
+      authorizations.push(request.headers.authorization);
       setTimeout(() => {
         response.setHeader('content-type', 'application/json');
         response.end(
@@ -125,6 +129,21 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     await eventually(() => expect(mailsTo(orderId)).toHaveLength(1));
     expect(asked).toContain(orderId);
     expect(mailsTo(orderId)[0]).toContain('customer-1@');
+  });
+
+  it('asks as itself with a short-lived token whose one role reads orders, never as an admin', async () => {
+    const orderId = randomUUID();
+    await publisher.publish(confirmed(orderId));
+    await eventually(() => expect(asked).toContain(orderId));
+    const token = /^Bearer (.+)$/.exec(authorizations.at(-1) ?? '')?.[1];
+    const caller = await notification.app.get(BearerTokens).verify(token!);
+    expect(caller).toEqual({
+      id: 'notification-service',
+      roles: [ORDER_API_ROLES.orderReader],
+      isAdmin: false,
+    });
+    const { iat, exp } = decodeJwt(token!);
+    expect(exp! - iat!).toBeLessThanOrEqual(300);
   });
 
   it('holds no transaction open while it asks the order API', async () => {

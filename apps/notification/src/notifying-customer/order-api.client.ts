@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
-import { DependencyUnavailableError } from '@ordering/platform';
+import { ORDER_API_ROLES } from '@ordering/contracts';
+import { BearerTokens, DependencyUnavailableError } from '@ordering/platform';
 import type { NotificationEnvironment } from '../notification.environment.js';
 import type { OrderDetails } from './domain/notification-message.js';
 
@@ -10,8 +10,9 @@ const TOKEN_TTL_SECONDS = 300;
 const UNAVAILABLE = new Set([429, 502, 503, 504]);
 
 /**
- * Asks the order API for what thin events leave out, as the notification service itself (an
- * admin token it signs with the shared JWT_SECRET). An order API that cannot be reached, or that
+ * Asks the order API for what thin events leave out, as the notification service itself: a
+ * short-lived token it signs with the shared JWT_SECRET, whose one role (order-reader) lets it
+ * read an order and nothing else. An order API that cannot be reached, or that
  * answers it is unavailable, throws DependencyUnavailableError: the message waits for it without
  * using up its retries. Any other failure throws a plain error, and counts.
  */
@@ -21,7 +22,7 @@ export class OrderApiClient {
   private readonly baseUrl: string;
 
   constructor(
-    private readonly jwt: JwtService,
+    private readonly tokens: BearerTokens,
     config: ConfigService<NotificationEnvironment, true>,
   ) {
     this.baseUrl = config.get('ORDER_API_URL', { infer: true }).replace(/\/$/, '');
@@ -58,9 +59,10 @@ export class OrderApiClient {
     const now = Date.now() / 1000;
     if (!this.token || this.token.expiresAt - now < 30) {
       this.token = {
-        value: await this.jwt.signAsync(
-          { sub: 'notification-service', roles: ['admin'] },
-          { expiresIn: TOKEN_TTL_SECONDS },
+        value: await this.tokens.sign(
+          'notification-service',
+          [ORDER_API_ROLES.orderReader],
+          TOKEN_TTL_SECONDS,
         ),
         expiresAt: now + TOKEN_TTL_SECONDS,
       };

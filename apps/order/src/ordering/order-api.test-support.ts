@@ -6,6 +6,7 @@ import {
   httpClient,
   tokenFor,
   uniqueDatabaseName,
+  UNLIMITED_RATES,
 } from '@ordering/testing';
 import { replicateProducts } from '../catalogue/replicate-products.test-support.js';
 
@@ -21,6 +22,7 @@ async function startOrderApi(name: string) {
   const database = uniqueDatabaseName(name);
   process.env.ORDER_DATABASE_URL = databaseUrl(database);
   process.env.LOG_LEVEL = 'warn';
+  Object.assign(process.env, UNLIMITED_RATES);
   await ensureDatabase(process.env.ORDER_DATABASE_URL);
   // The module reads its configuration when it is imported: import it after setting it.
   const { OrderModule } = await import('../order.module.js');

@@ -1,22 +1,20 @@
 import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { JsonWebTokenError, JwtService, NotBeforeError, TokenExpiredError } from '@nestjs/jwt';
 import type { HttpRequest } from '../http/http-exchange.js';
 import { ProblemException } from '../http/problem.exception.js';
 import { type Caller, rememberCaller } from './caller.js';
+import { bearerToken, BearerTokens, TokenRefusedError } from './bearer-tokens.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
-// RFC 6750's b64token: anything else cannot be a bearer token.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
 /**
- * Lets an HTTP request through only with `Authorization: Bearer <JWT>` signed (HS256) with
- * `JWT_SECRET` and naming its caller in `sub`, unless the route is `@Public()`.
+ * Lets an HTTP request through only with `Authorization: Bearer <JWT>` that BearerTokens accepts
+ * (signed by a trusted issuer, for this audience, not expired, naming its caller in `sub`),
+ * unless the route is `@Public()`.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   constructor(
-    private readonly jwt: JwtService,
+    private readonly tokens: BearerTokens,
     private readonly reflector: Reflector,
   ) {}
 
@@ -41,26 +39,17 @@ export class BearerAuthGuard implements CanActivate {
         'Bearer',
       );
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     if (token === undefined) {
       throw unauthorized('The Authorization header is not of the form "Bearer <token>".');
     }
-    let claims: Record<string, unknown>;
     try {
-      claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
-        algorithms: ['HS256'],
-      });
+      return await this.tokens.verify(token);
     } catch (error) {
-      throw unauthorized(whyRefused(error));
+      // Anything else is not a verdict on the token: a key set that cannot be read is a 503.
+      if (error instanceof TokenRefusedError) throw unauthorized(error.message);
+      throw error;
     }
-    const { sub, roles = [] } = claims;
-    if (typeof sub !== 'string' || sub === '') {
-      throw unauthorized('The token has no subject (sub), so it does not say who is calling.');
-    }
-    if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
-      throw unauthorized('The token\'s "roles" claim is not a list of strings.');
-    }
-    return { id: sub, roles, isAdmin: roles.includes('admin') };
   }
 }
 
@@ -73,24 +62,4 @@ function unauthorized(
     { type: 'unauthorized', title: 'Unauthorized', detail },
     { headers: { 'WWW-Authenticate': challenge } },
   );
-}
-
-function whyRefused(error: unknown): string {
-  if (error instanceof TokenExpiredError) {
-    return `The token expired at ${error.expiredAt.toISOString()}.`;
-  }
-  if (error instanceof NotBeforeError) {
-    return `The token is not valid before ${error.date.toISOString()}.`;
-  }
-  if (error instanceof JsonWebTokenError) {
-    if (error.message === 'invalid signature') {
-      return "The token has a bad signature: it was not signed with this system's secret, or was altered.";
-    }
-    if (error.message === 'invalid algorithm' || error.message === 'jwt signature is required') {
-      return 'The token is not signed with HS256, the only algorithm accepted.';
-    }
-    return `The token is malformed (${error.message}).`;
-  }
-  // Not a verdict on the token but a failure to check it: a 500, logged.
-  throw error;
 }

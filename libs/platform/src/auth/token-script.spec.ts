@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { JwtService } from '@nestjs/jwt';
-import { DEV_JWT_SECRET } from '../config/environment.js';
+import { decodeJwt } from 'jose';
+import { environmentValidator, ServiceEnvironment } from '../config/environment.js';
+import { BearerTokens } from './bearer-tokens.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../../scripts/token.mjs', import.meta.url));
 const SECRET = 'the-secret-of-this-test-run';
@@ -23,23 +24,26 @@ async function token(
   return stdout.trim();
 }
 
+/** What a service with this environment makes of a token: its caller, and its claims. */
+async function acceptedBy(token: string, environment: Record<string, string> = {}) {
+  const settings = environmentValidator(ServiceEnvironment)(environment);
+  const caller = await BearerTokens.from(settings).verify(token);
+  return { caller, claims: decodeJwt(token) as Record<string, number> & { roles?: string[] } };
+}
+
 describe('scripts/token.mjs', () => {
   it('prints an HS256 token for the customer, with the admin role when asked, valid for a day', async () => {
-    const claims = await new JwtService({ secret: SECRET }).verifyAsync(
-      await token(['c-1', '--admin']),
-      { algorithms: ['HS256'] },
-    );
-    expect(claims).toMatchObject({ sub: 'c-1', roles: ['admin'] });
+    const { caller, claims } = await acceptedBy(await token(['c-1', '--admin']), {
+      JWT_SECRET: SECRET,
+    });
+    expect(caller).toEqual({ id: 'c-1', roles: ['admin'], isAdmin: true });
     expect(claims.exp - claims.iat).toBe(24 * 60 * 60);
     expect(Math.abs(claims.iat - Date.now() / 1000)).toBeLessThan(60);
   });
 
   it('leaves roles out unless --admin, honours --ttl, and signs with the development secret by default', async () => {
-    const claims = await new JwtService({ secret: DEV_JWT_SECRET }).verifyAsync(
-      await token(['c-2', '--ttl', '60'], {}),
-      { algorithms: ['HS256'] },
-    );
-    expect(claims.sub).toBe('c-2');
+    const { caller, claims } = await acceptedBy(await token(['c-2', '--ttl', '60'], {}));
+    expect(caller).toEqual({ id: 'c-2', roles: [], isAdmin: false });
     expect(claims.roles).toBeUndefined();
     expect(claims.exp - claims.iat).toBe(60);
   });
@@ -49,14 +53,21 @@ describe('scripts/token.mjs', () => {
     await writeFile(join(directory, '.env'), 'JWT_SECRET=the-secret-in-dot-env\n');
     const fromFile = await token(['c-3'], {}, directory);
     await expect(
-      new JwtService({ secret: 'the-secret-in-dot-env' }).verifyAsync(fromFile),
-    ).resolves.toMatchObject({ sub: 'c-3' });
+      acceptedBy(fromFile, { JWT_SECRET: 'the-secret-in-dot-env' }),
+    ).resolves.toMatchObject({ caller: { id: 'c-3' } });
     // What the environment sets wins over the file, as it does for the services.
     const fromEnvironment = await token(['c-3'], { JWT_SECRET: SECRET }, directory);
-    await expect(
-      new JwtService({ secret: SECRET }).verifyAsync(fromEnvironment),
-    ).resolves.toBeTruthy();
+    await expect(acceptedBy(fromEnvironment, { JWT_SECRET: SECRET })).resolves.toMatchObject({
+      caller: { id: 'c-3' },
+    });
     await rm(directory, { recursive: true });
+  });
+
+  it('signs for the issuer and audience the services are configured with', async () => {
+    const settings = { JWT_SECRET: SECRET, JWT_ISSUER: 'shop-7', JWT_AUDIENCE: 'shop-7-api' };
+    const { claims } = await acceptedBy(await token(['c-4'], settings), settings);
+    expect(claims).toMatchObject({ iss: 'shop-7', aud: 'shop-7-api' });
+    await expect(acceptedBy(await token(['c-4']), settings)).rejects.toThrow(/audience|issuer/);
   });
 
   it.each([[[]], [['c-1', '--ttl', 'soon']], [['c-1', '--root']], [['c-1', 'c-2']]])(

@@ -10,6 +10,7 @@ import {
 import { JSON_CONTENT_TYPES, MAX_BODY_BYTES, parseJsonBody } from '../http/json-body.js';
 import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
 import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
+import { limitRates } from '../http/rate-limits.js';
 import { createValidationPipe } from '../http/validation.js';
 import { PropagatedHeadersInterceptor } from '../request-metadata.js';
 import type { ServiceDefinition } from '../service-definition.js';
@@ -25,9 +26,10 @@ export const SHUTDOWN_DEADLINE_MS = 8000;
 /**
  * The HTTP server every service runs on: Fastify, measured at about half the CPU per request of
  * Express on our own routes (bench/README.md). Bodies over MAX_BODY_BYTES are refused unread.
+ * `trustProxy` (TRUST_PROXY) says which proxies' X-Forwarded-For gives the client's address.
  */
-export function httpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES });
+export function httpAdapter(trustProxy: ServiceEnvironment['TRUST_PROXY'] = false): FastifyAdapter {
+  return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, trustProxy });
 }
 
 /**
@@ -35,13 +37,36 @@ export function httpAdapter(): FastifyAdapter {
  * answered as problem details, OpenAPI at `/docs`. Tests call it too, so they test the real thing.
  * Call it before `listen()`, on an application created on `httpAdapter()` with `bodyParser: false`.
  */
-export function configureHttpApp(app: NestFastifyApplication, openApi: OpenApiInfo): void {
+export async function configureHttpApp(
+  app: NestFastifyApplication,
+  openApi: OpenApiInfo,
+  corsOrigins: ServiceEnvironment['CORS_ORIGINS'] = [],
+): Promise<void> {
   // Helmet 8's headers, set by Nest itself on every answer (errors and 404s included). The
   // default CSP lets /docs work (Swagger UI loads only same-origin scripts); only its upgrade of
   // insecure requests goes, which would break /docs where a service is reached over plain HTTP.
   app.useSecurityHeaders({
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
+  // Browsers' pages from other origins may call only when an operator lists them (CORS_ORIGINS);
+  // nothing else gets an Access-Control-Allow-Origin.
+  if (corsOrigins.length > 0) {
+    app.enableCors({
+      origin: corsOrigins,
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'Idempotency-Key',
+        'If-Match',
+        'X-Request-Id',
+        'X-Correlation-Id',
+      ],
+      exposedHeaders: ['Location', 'ETag', 'Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+    });
+  }
+  // Before any route is added, so that it applies to every route.
+  await limitRates(app);
   // Fastify's own parsers go: a body that is not JSON is refused with 415 rather than read as
   // text, and JSON is read by ours, which says where a syntax error is.
   app.getHttpAdapter().getInstance().removeAllContentTypeParsers();
@@ -110,16 +135,23 @@ export async function startHttpApp<E extends ServiceEnvironment>(
   port: number,
   configure?: (app: NestFastifyApplication) => void,
 ): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(appModule, httpAdapter(), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  // Checked again by the application's PlatformModule; the HTTP server needs two settings first.
+  const { TRUST_PROXY, CORS_ORIGINS } = environmentValidator(service.environment)(process.env);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    appModule,
+    httpAdapter(TRUST_PROXY),
+    { bufferLogs: true, bodyParser: false },
+  );
   app.useLogger(app.get(Logger));
-  configureHttpApp(app, {
-    title: `${service.name} service`,
-    description: `The HTTP API of the ${service.name} service. Errors are RFC 9457 problem details.`,
-    version: '1',
-  });
+  await configureHttpApp(
+    app,
+    {
+      title: `${service.name} service`,
+      description: `The HTTP API of the ${service.name} service. Errors are RFC 9457 problem details.`,
+      version: '1',
+    },
+    CORS_ORIGINS,
+  );
   app.enableShutdownHooks();
   configure?.(app);
   // Consumers connected by `configure` start before HTTP, and stop after it on shutdown.

@@ -1,10 +1,15 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayNotEmpty,
   IsIn,
   IsInt,
+  IsOptional,
+  IsString,
+  Matches,
   Max,
   Min,
   MinLength,
+  ValidateIf,
   registerDecorator,
   validateSync,
   type ValidationError,
@@ -48,22 +53,67 @@ export const IsPort = (): PropertyDecorator => (target, key) => {
   Max(65535, { message: 'must be a port number (an integer from 1 to 65535)' })(target, key);
 };
 
-/** A number at least twice another setting's (a prefetch that holds two batches). */
-function AtLeastTwice(other: string): PropertyDecorator {
+/**
+ * A check of a setting against the others (`holds(value, environment)`), for rules one variable
+ * alone cannot state: unset variables have their defaults by then.
+ */
+function Holds(
+  holds: (value: unknown, environment: Record<string, unknown>) => boolean,
+  message: string,
+): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
-      name: 'atLeastTwice',
+      name: 'holds',
       target: target.constructor,
       propertyName: propertyName as string,
-      constraints: [other],
       validator: {
-        validate: (value: unknown, args) => {
-          const base = (args?.object as Record<string, unknown>)[other];
-          return typeof value !== 'number' || typeof base !== 'number' || value >= 2 * base;
-        },
-        defaultMessage: () => `must be at least twice ${other}`,
+        validate: (value: unknown, args) => holds(value, args?.object as Record<string, unknown>),
+        defaultMessage: () => message,
       },
     });
+}
+
+/** A number at least twice another setting's (a prefetch that holds two batches). */
+const AtLeastTwice = (other: string) =>
+  Holds(
+    (value, environment) =>
+      typeof value !== 'number' ||
+      typeof environment[other] !== 'number' ||
+      value >= 2 * environment[other],
+    `must be at least twice ${other}`,
+  );
+
+/** Algorithms an identity provider may sign with: asymmetric only, so no key is shared. */
+export const IDP_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+const commaList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+function trustProxy(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  const addresses = commaList({ value }) as string[];
+  return addresses.every((address) =>
+    /^(loopback|linklocal|uniquelocal|[0-9A-Fa-f.:]+(\/\d{1,3})?)$/.test(address),
+  )
+    ? addresses
+    : value;
 }
 
 /** Good enough on a laptop, and nowhere else: every service trusts any token signed with it. */
@@ -83,9 +133,113 @@ export class ServiceEnvironment {
   @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = process.stdout.isTTY ? 'pretty' : 'json';
 
-  // Signs and checks callers' bearer tokens (HS256); every service must share the same one.
+  /** `production` refuses what is only safe on a laptop (the development JWT_SECRET). */
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  // Signs and checks the HS256 tokens of `npm run token` and of services calling each other;
+  // every service must share the same one.
   @MinLength(16, { message: 'must be a secret of at least 16 characters' })
+  @Holds(
+    (secret, environment) => environment.NODE_ENV !== 'production' || secret !== DEV_JWT_SECRET,
+    'must be set when NODE_ENV=production: the development secret is public, anyone could sign tokens with it',
+  )
   JWT_SECRET: string = DEV_JWT_SECRET;
+
+  /** The `iss` of HS256 tokens: what this system's own tokens say they come from. */
+  @MinLength(1)
+  JWT_ISSUER: string = 'ordering';
+
+  /** The `aud` every token must name, whoever issued it: this system's API. */
+  @MinLength(1)
+  JWT_AUDIENCE: string = 'ordering';
+
+  /** The longest a token may be valid, from its `iat` (or from now) to its `exp`. */
+  @IsInt()
+  @Min(60)
+  @Max(31 * 24 * 60 * 60)
+  JWT_MAX_LIFETIME_SECONDS: number = 24 * 60 * 60;
+
+  /** Clock skew forgiven between the token's issuer and this service (`exp`, `nbf`). */
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  JWT_CLOCK_TOLERANCE_SECONDS: number = 30;
+
+  /** An identity provider's key set (RS256/ES256...), fetched and refreshed as keys rotate. */
+  @IsOptional()
+  @IsConnectionUrl(['https:', 'http:'])
+  @Holds(
+    (url, environment) => url === undefined || environment.IDP_PUBLIC_KEY === undefined,
+    'cannot be combined with IDP_PUBLIC_KEY: give the key set or one key',
+  )
+  IDP_JWKS_URL?: string;
+
+  /** An identity provider's one public key (PEM, SPKI), when it publishes no key set. */
+  @IsOptional()
+  // An environment variable is one line more often than not: "\n" stands for a line break.
+  @Transform(({ value }) => (typeof value === 'string' ? value.replaceAll('\\n', '\n') : value))
+  @Matches(/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----\s*$/, {
+    message: 'must be a PEM public key (-----BEGIN PUBLIC KEY----- ...), with \\n for line breaks',
+  })
+  IDP_PUBLIC_KEY?: string;
+
+  /** The `iss` of the identity provider's tokens; required with its key. */
+  @ValidateIf(
+    (environment: ServiceEnvironment) =>
+      environment.IDP_JWKS_URL !== undefined || environment.IDP_PUBLIC_KEY !== undefined,
+  )
+  @IsString({ message: 'must be set with IDP_JWKS_URL or IDP_PUBLIC_KEY' })
+  @MinLength(1, { message: 'must be set with IDP_JWKS_URL or IDP_PUBLIC_KEY' })
+  IDP_ISSUER?: string;
+
+  /** What the identity provider signs with, of IDP_ALGORITHMS (comma-separated). */
+  @Transform(commaList)
+  @ArrayNotEmpty()
+  @IsIn(IDP_ALGORITHMS, { each: true })
+  IDP_ALGORITHMS: string[] = ['RS256', 'ES256'];
+
+  /** Where an identity provider's tokens hold the caller's roles (a dotted path). */
+  @Matches(/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/, {
+    message: 'must be a claim name or a dotted path',
+  })
+  IDP_ROLES_CLAIM: string = 'roles';
+
+  /** The window of the rate limits below. */
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  RATE_LIMIT_WINDOW_SECONDS: number = 60;
+
+  /** Writes (POST, PUT, PATCH, DELETE) one caller (`sub`) may send per window, on each instance. */
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_CALLER_WRITES: number = 600;
+
+  /** Requests without a valid token one client address may send per window, on each instance. */
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_ANONYMOUS_REQUESTS: number = 300;
+
+  /**
+   * Which proxies in front of the service to believe about the client's address
+   * (X-Forwarded-For): `false`, `true` (any), or the proxies' addresses and CIDRs, of which
+   * `loopback`, `uniquelocal` and `linklocal` name the usual ranges.
+   */
+  @Transform(({ value }) => trustProxy(value))
+  @Holds(
+    (value) => typeof value === 'boolean' || Array.isArray(value),
+    'must be false, true, or a comma-separated list of addresses and CIDRs',
+  )
+  TRUST_PROXY: boolean | string[] = false;
+
+  /** Origins whose browser pages may call the API (CORS), comma-separated; none when unset. */
+  @Transform(commaList)
+  @Matches(/^https?:\/\/[^/\s]+$/, {
+    each: true,
+    message: 'must be origins such as https://shop.example.com (scheme, host and port only)',
+  })
+  CORS_ORIGINS: string[] = [];
 
   /** Deliveries a consumer holds unacknowledged (its channel prefetch): two batches' worth. */
   @IsInt()

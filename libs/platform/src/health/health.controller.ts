@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { NotRateLimited } from '../http/rate-limits.js';
 import { BrokerHealthIndicator } from './broker.health.js';
 import { DatabaseHealthIndicator } from './database.health.js';
 
@@ -8,6 +9,7 @@ import { DatabaseHealthIndicator } from './database.health.js';
  * For orchestrators and load balancers, which hold no token: `live` says the process answers (a
  * failing one is restarted), `ready` that its database and broker do (a failing one gets no
  * traffic); `/health` is `ready`, as it always was. Answers name what is down, never where it is.
+ * Never rate-limited: a probe that gets a 429 would take a healthy instance out.
  */
 @Public()
 @Controller('health')
@@ -20,6 +22,7 @@ export class HealthController {
 
   /** 200 while the process answers, whatever its dependencies do. */
   @Get('live')
+  @NotRateLimited()
   @HealthCheck()
   live() {
     return this.health.check([]);
@@ -27,6 +30,7 @@ export class HealthController {
 
   /** 200 when the database and the broker both answer; 503 naming the one that does not. */
   @Get(['', 'ready'])
+  @NotRateLimited()
   @HealthCheck()
   ready() {
     return this.health.check([

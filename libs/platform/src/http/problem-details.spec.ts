@@ -8,10 +8,8 @@ import {
   Post,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
-import { JwtService } from '@nestjs/jwt';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { tokenFor } from '@ordering/testing';
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -24,10 +22,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { AuthModule } from '../auth/auth.module.js';
 import { Caller } from '../auth/caller.js';
 import { Public } from '../auth/public.decorator.js';
-import { configureHttpApp, httpAdapter } from '../bootstrap/run-service.js';
+import { startHttpSurface } from './http-surface.test-support.js';
 import { MAX_BODY_BYTES } from './json-body.js';
 import { PROBLEM_TYPE_BASE, ProblemException } from './problem.exception.js';
 import { UuidParam } from './validation.js';
@@ -112,13 +109,12 @@ class CapturingLogger implements LoggerService {
 }
 
 describe('the HTTP surface every service shares (configureHttpApp + AuthModule)', () => {
-  const jwt = new JwtService({ secret: SECRET });
   const logger = new CapturingLogger();
   let app: NestFastifyApplication;
   let base: string;
 
   const token = (claims: Record<string, unknown>, secret = SECRET) =>
-    jwt.sign(claims, { secret, algorithm: 'HS256' });
+    tokenFor(claims.sub as string, { secret, claims });
   const alice = token({ sub: 'customer-alice' });
 
   async function call(
@@ -148,25 +144,7 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
     call('POST', '/test/orders', { bearer, body: JSON.stringify(order) });
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ConfigModule.forRoot({
-          isGlobal: true,
-          ignoreEnvFile: true,
-          skipProcessEnv: true,
-          load: [() => ({ JWT_SECRET: SECRET })],
-        }),
-        AuthModule,
-      ],
-      controllers: [TestController],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(httpAdapter(), {
-      bodyParser: false,
-      logger,
-    });
-    configureHttpApp(app, { title: 'test service', description: 'For tests', version: '1' });
-    await app.listen(0, '127.0.0.1');
-    base = await app.getUrl();
+    ({ app, base } = await startHttpSurface(TestController, { JWT_SECRET: SECRET }, logger));
   });
 
   afterAll(async () => {
@@ -362,6 +340,16 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
           authorization: `Bearer ${token({ sub: 'c-1', exp: Math.floor(Date.now() / 1000) - 60 })}`,
         },
         /expired at/,
+      ],
+      [
+        'a token that never expires',
+        { authorization: `Bearer ${token({ sub: 'c-1', exp: undefined })}` },
+        /no expiry/,
+      ],
+      [
+        'a token for another audience',
+        { authorization: `Bearer ${token({ sub: 'c-1', aud: 'billing' })}` },
+        /audience/,
       ],
       [
         'a token signed with another secret',

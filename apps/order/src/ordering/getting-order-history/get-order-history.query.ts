@@ -26,7 +26,8 @@ export class GetOrderHistoryHandler implements IQueryHandler<GetOrderHistoryQuer
     const events = await this.store.readStream(orderStreamId(orderId));
     // The stream says whose order it is: its first event places it for its customer.
     const [placed] = events;
-    return placed?.type === 'OrderPlaced' && orderAccess.maySee(reader, placed.data.customerId)
+    return placed?.type === 'OrderPlaced' &&
+      orderAccess.maySeeHistory(reader, placed.data.customerId)
       ? events
       : null;
   }

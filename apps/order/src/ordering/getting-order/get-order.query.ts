@@ -52,6 +52,6 @@ export class GetOrderAsOfHandler implements IQueryHandler<GetOrderAsOfQuery> {
     if (!last) return null;
     const state = events.reduce(evolve, initialOrder);
     const order = summarize(state, last.streamPosition, last.recordedAt);
-    return order && orderAccess.maySee(reader, order.customerId) ? order : null;
+    return order && orderAccess.maySeeHistory(reader, order.customerId) ? order : null;
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { ORDER_API_ROLES } from '@ordering/contracts';
 import { tokenFor } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { admin, alice, bob, orderApiForTests } from '../order-api.test-support.js';
@@ -118,6 +119,44 @@ describe('reading orders (order service, real PostgreSQL)', () => {
       const before = await request('GET', `${path}?at=2000-01-01T00:00:00Z`, { token: alice });
       expect(before.status).toBe(404);
       expect((await request('GET', `${path}?at=yesterday`, { token: alice })).status).toBe(400);
+    });
+  });
+
+  describe('a service with the order-reader role (the notification service)', () => {
+    const reader = tokenFor('notification-service', { roles: [ORDER_API_ROLES.orderReader] });
+
+    it('reads any one order as it is now', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+      const read = await request('GET', `/orders/${placed.body.orderId}`, { token: reader });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({
+        orderId: placed.body.orderId,
+        customerId: 'customer-alice',
+      });
+    });
+
+    it('is told the order does not exist when it asks for its history or a past state', async () => {
+      const path = `/orders/${(await place([{ sku: 'COFFEE', quantity: 1 }], alice)).body.orderId}`;
+      for (const asked of [`${path}/events`, `${path}?version=1`]) {
+        const answer = await request('GET', asked, { token: reader });
+        expect(answer.status).toBe(404);
+        expect(answer.body.type).toMatch(/order-not-found$/);
+      }
+    });
+
+    it('lists no one’s orders but its own (none) and cannot cancel one', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+      const another = await request('GET', '/orders?customerId=customer-alice', { token: reader });
+      expect(another.status).toBe(403);
+      const own = await request('GET', '/orders', { token: reader });
+      expect(own.body.items).toEqual([]);
+      const cancel = await request('POST', `/orders/${placed.body.orderId}/cancel`, {
+        token: reader,
+        body: {},
+      });
+      expect(cancel.status).toBe(404);
+      const still = await request('GET', `/orders/${placed.body.orderId}`, { token: alice });
+      expect(still.body.status).not.toBe('CANCELLED');
     });
   });
 });
