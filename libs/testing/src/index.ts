@@ -11,3 +11,4 @@ export * from './in-process-service.js';
 export * from './test-publisher.js';
 export * from './fault-injection.js';
 export * from './smtp-server.js';
+export * from './open-api-limits.js';

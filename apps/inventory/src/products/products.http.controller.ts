@@ -1,14 +1,19 @@
-import { Body, Controller, Get, Param, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Caller, type HttpResponse, ProblemException, Public } from '@ordering/platform';
+import { Caller, type HttpResponse, PathParam, ProblemException, Public } from '@ordering/platform';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ProductCatalogue } from './product-catalogue.js';
 import type { Product } from './product.entity.js';
 
 export class ProductView {
   @ApiProperty({ example: 'COFFEE-BEANS-1KG' }) sku!: string;
-  @ApiProperty({ example: 'Coffee beans, 1 kg' }) name!: string;
-  @ApiProperty({ description: 'In minor units of the currency (cents)', example: 1899 })
+  @ApiProperty({ example: 'Coffee beans, 1 kg', minLength: 1, maxLength: 200 }) name!: string;
+  @ApiProperty({
+    description: 'In minor units of the currency (cents)',
+    example: 1899,
+    minimum: 0,
+    maximum: 1_000_000_000,
+  })
   price!: number;
   @ApiProperty({ example: 'EUR' }) currency!: string;
   @ApiProperty({ description: 'Units that can still be reserved' }) available!: number;
@@ -18,12 +23,17 @@ export class ProductView {
 }
 
 export class PutProductRequest {
-  @ApiProperty({ example: 'Coffee beans, 1 kg' })
+  @ApiProperty({ example: 'Coffee beans, 1 kg', minLength: 1, maxLength: 200 })
   @IsString()
   @Length(1, 200)
   name!: string;
 
-  @ApiProperty({ description: 'In minor units of the currency (cents)', example: 1899 })
+  @ApiProperty({
+    description: 'In minor units of the currency (cents)',
+    example: 1899,
+    minimum: 0,
+    maximum: 1_000_000_000,
+  })
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -33,7 +43,12 @@ export class PutProductRequest {
   @Matches(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as EUR' })
   currency!: string;
 
-  @ApiProperty({ description: 'Units available to reserve', example: 100 })
+  @ApiProperty({
+    description: 'Units available to reserve',
+    example: 100,
+    minimum: 0,
+    maximum: 1_000_000_000,
+  })
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -60,18 +75,24 @@ const view = ({
   updatedAt,
 });
 
-const SKU = /^[A-Za-z0-9._-]{1,64}$/;
+const SKU = '^[A-Za-z0-9._-]{1,64}$';
 
-function validSku(sku: string): string {
-  if (!SKU.test(sku)) {
-    throw new ProblemException(400, {
-      type: 'validation-failed',
-      title: 'Invalid SKU',
-      errors: [{ field: 'sku', message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' }],
-    });
-  }
-  return sku;
-}
+/** The `:sku` of a route: 1 to 64 letters, digits, ".", "_" or "-", or a 400 saying so. */
+const SkuParam = () =>
+  PathParam(
+    'sku',
+    { type: 'string', pattern: SKU, maxLength: 64 },
+    {
+      transform: (sku: string) => {
+        if (new RegExp(SKU).test(sku)) return sku;
+        throw new ProblemException(400, {
+          type: 'validation-failed',
+          title: 'Invalid SKU',
+          errors: [{ field: 'sku', message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' }],
+        });
+      },
+    },
+  );
 
 @ApiTags('products')
 @Controller('products')
@@ -89,8 +110,8 @@ export class ProductsHttpController {
   @Get(':sku')
   @Public()
   @ApiOkResponse({ type: ProductView })
-  async get(@Param('sku') sku: string): Promise<ProductView> {
-    const product = await this.catalogue.find(validSku(sku));
+  async get(@SkuParam() sku: string): Promise<ProductView> {
+    const product = await this.catalogue.find(sku);
     if (!product) {
       throw new ProblemException(404, { type: 'product-not-found', title: `No product ${sku}` });
     }
@@ -105,7 +126,7 @@ export class ProductsHttpController {
   })
   @ApiOkResponse({ type: ProductView })
   async put(
-    @Param('sku') sku: string,
+    @SkuParam() sku: string,
     @Body() request: PutProductRequest,
     @Caller() caller: Caller,
     @Res({ passthrough: true }) response: HttpResponse,
@@ -116,10 +137,7 @@ export class ProductsHttpController {
         title: 'Only admins may change the catalogue',
       });
     }
-    const { product, created } = await this.catalogue.put(
-      { sku: validSku(sku), ...request },
-      caller.id,
-    );
+    const { product, created } = await this.catalogue.put({ sku, ...request }, caller.id);
     void response.status(created ? 201 : 200);
     return view(product);
   }

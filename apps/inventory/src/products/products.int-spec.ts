@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ORDER_API_ROLES } from '@ordering/contracts';
-import { httpClient, startInProcess, tokenFor, type InProcessService } from '@ordering/testing';
+import {
+  httpClient,
+  startInProcess,
+  tokenFor,
+  unboundedInputs,
+  type InProcessService,
+} from '@ordering/testing';
 
 const product = { name: 'Mug', price: 900, currency: 'EUR', available: 10 };
 
@@ -44,5 +50,10 @@ describe('changing the catalogue (inventory service, real PostgreSQL and RabbitM
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/forbidden$/);
     expect((await request('GET', '/products/FORBIDDEN-MUG')).status).toBe(404);
+  });
+
+  it('documents a bound for every input it takes: lengths, maxima and sizes', async () => {
+    const document = await request('GET', '/docs-json');
+    expect(unboundedInputs(document.body)).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import {
   startInProcess,
   startSmtpServer,
   testEvent,
+  unboundedInputs,
   testPublisher,
   type InProcessService,
 } from '@ordering/testing';
@@ -204,5 +205,10 @@ describe('notifying customers under lost connections (real PostgreSQL, RabbitMQ 
     // Well past the next deliveries: still one mail.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(mailsTo(orderId)).toHaveLength(1);
+  });
+
+  it('documents a bound for every input its API takes', async () => {
+    const document = await fetch(`${notification.url}/docs-json`);
+    expect(unboundedInputs(await document.json())).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { unboundedInputs } from '@ordering/testing';
 import { orderApiForTests } from './order-api.test-support.js';
 
 describe('the order service’s OpenAPI document', () => {
@@ -16,5 +17,10 @@ describe('the order service’s OpenAPI document', () => {
         '/catalogue',
       ]),
     );
+  });
+
+  it('documents a bound for every input it takes: lengths, maxima and sizes', async () => {
+    const document = await request('GET', '/docs-json');
+    expect(unboundedInputs(document.body)).toEqual([]);
   });
 });

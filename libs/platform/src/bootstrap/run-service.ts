@@ -1,5 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import {
@@ -9,7 +11,8 @@ import {
 } from '../config/environment.js';
 import { JSON_CONTENT_TYPES, MAX_BODY_BYTES, parseJsonBody } from '../http/json-body.js';
 import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
-import { ProblemDetailsFilter } from '../http/problem-details.filter.js';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from '../http/problem-details.filter.js';
+import { problemType } from '../http/problem.exception.js';
 import { limitRates } from '../http/rate-limits.js';
 import { createValidationPipe } from '../http/validation.js';
 import { PropagatedHeadersInterceptor } from '../request-metadata.js';
@@ -29,7 +32,31 @@ export const SHUTDOWN_DEADLINE_MS = 8000;
  * `trustProxy` (TRUST_PROXY) says which proxies' X-Forwarded-For gives the client's address.
  */
 export function httpAdapter(trustProxy: ServiceEnvironment['TRUST_PROXY'] = false): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, trustProxy });
+  return new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy,
+    // Node refuses what it cannot parse before any route sees it: headers over its 16 KiB limit
+    // (431), a malformed request line (400). It is answered as problem details too.
+    clientErrorHandler: answerClientError,
+  });
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    type: problemType(tooLarge ? 'headers-too-large' : 'bad-request'),
+    title: tooLarge ? 'Request header fields too large' : 'Bad request',
+    status,
+    detail: tooLarge
+      ? `The request's headers are over the limit of ${maxHeaderSize / 1024} KiB in all.`
+      : 'The request is not well-formed HTTP.',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

@@ -6,6 +6,12 @@ import { ProblemException } from './problem.exception.js';
 /** Request bodies larger than this are refused with 413 before any parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * How deeply a JSON body may nest. Ours nest three levels; a body nested thousands deep (64 KiB
+ * of "[") would overflow the stack of what walks it next (validation, transformation): a 500.
+ */
+export const MAX_JSON_DEPTH = 32;
+
 /** The media types read as JSON: `application/json` and any `application/<something>+json`. */
 export const JSON_CONTENT_TYPES = ['application/json', /^application\/[\w.-]+\+json(;|$)/] as const;
 
@@ -23,6 +29,14 @@ const INFLATE: Record<string, (body: Buffer, options: { maxOutputLength: number 
 // Async because the adapter takes a parser's value from its promise (or from `done`).
 export async function parseJsonBody(request: FastifyRequest, body: Buffer): Promise<unknown> {
   const text = inflated(request.headers['content-encoding'], body).toString('utf8');
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new ProblemException(HttpStatus.BAD_REQUEST, {
+      type: 'json-too-deep',
+      title: 'JSON nested too deeply',
+      detail: `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+      maxDepth: MAX_JSON_DEPTH,
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -33,6 +47,31 @@ export async function parseJsonBody(request: FastifyRequest, body: Buffer): Prom
       detail: `The request body is not valid JSON: ${message}${lineAndColumn(message, text)}.`,
     });
   }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPENING = new Set([0x5b, 0x7b]); // [ {
+const CLOSING = new Set([0x5d, 0x7d]); // ] }
+
+/** Whether brackets outside strings nest deeper than `limit`: one pass, before parsing. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (OPENING.has(code)) {
+      if (++depth > limit) return true;
+    } else if (CLOSING.has(code)) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function inflated(encoding: string | string[] | undefined, body: Buffer): Buffer {

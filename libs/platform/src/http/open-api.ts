@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
+import { maxHeaderSize } from 'node:http';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './json-body.js';
 
 /** The name of the security scheme that `@ApiBearerAuth()` refers to by default. */
 export const BEARER_AUTH = 'bearer';
@@ -10,6 +12,16 @@ export interface OpenApiInfo {
   version: string;
 }
 
+/** What every operation takes at most, beyond each field's bounds in its schema. */
+const LIMITS = [
+  '**Limits**, each refused with problem details:',
+  `a body of at most ${MAX_BODY_BYTES / 1024} KiB, inflated (413 payload-too-large);`,
+  `JSON nested at most ${MAX_JSON_DEPTH} levels (400 json-too-deep);`,
+  `headers of at most ${maxHeaderSize / 1024} KiB in all (431 headers-too-large);`,
+  'per caller, a rate of writes, and per address, a rate of requests without a valid token',
+  '(429 too-many-requests, with Retry-After).',
+].join(' ');
+
 /**
  * Serves the service's OpenAPI document at `/docs-json` and Swagger UI at `/docs`. These are
  * plain Fastify routes, not controllers, so the bearer guard never sees them: they stay open.
@@ -18,14 +30,16 @@ export interface OpenApiInfo {
 export function setUpOpenApi(app: INestApplication, info: OpenApiInfo): void {
   const config = new DocumentBuilder()
     .setTitle(info.title)
-    .setDescription(info.description)
+    .setDescription(`${info.description}\n\n${LIMITS}`)
     .setVersion(info.version)
     .addBearerAuth(
       {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'JWT',
-        description: 'An HS256 token; for local use, `npm run token -- <customerId> [--admin]`.',
+        description:
+          "A JWT with exp, aud and iss: this system's HS256 tokens or an identity provider's " +
+          'RS256/ES256 ones; for local use, `npm run token -- <customerId> [--admin]`.',
       },
       BEARER_AUTH,
     )

@@ -25,7 +25,7 @@ import {
 import { Caller } from '../auth/caller.js';
 import { Public } from '../auth/public.decorator.js';
 import { startHttpSurface } from './http-surface.test-support.js';
-import { MAX_BODY_BYTES } from './json-body.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './json-body.js';
 import { PROBLEM_TYPE_BASE, ProblemException } from './problem.exception.js';
 import { UuidParam } from './validation.js';
 
@@ -299,6 +299,35 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
         'The request body is over the limit of 64 KiB (65536 bytes).',
       );
     });
+
+    it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels with 400, however small`, async () => {
+      const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+      const response = await call('POST', '/test/orders', {
+        bearer: alice,
+        body: `{"items":[{"sku":"A","quantity":1}],"note":${deep}}`,
+      });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}json-too-deep`,
+        maxDepth: MAX_JSON_DEPTH,
+      });
+      // Brackets inside strings are text, not nesting.
+      const text = await place({ items: [{ sku: 'A', quantity: 1 }], note: '['.repeat(100) });
+      expect(text.status).toBe(201);
+    });
+
+    it('answers headers over 16 KiB in all with 431 problem details', async () => {
+      const response = await fetch(`${base}/test/open`, {
+        headers: { 'x-padding': 'x'.repeat(17 * 1024) },
+      });
+      expect(response.status).toBe(431);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await response.json()).toMatchObject({
+        type: `${PROBLEM_TYPE_BASE}headers-too-large`,
+        status: 431,
+        detail: expect.stringContaining('16 KiB'),
+      });
+    });
   });
 
   describe('authentication', () => {
@@ -473,6 +502,13 @@ describe('the HTTP surface every service shares (configureHttpApp + AuthModule)'
       expect(response.body.paths['/test/open'].get.security).toEqual([{}]);
       expect(response.body.paths['/test/me'].get.security).toBeUndefined();
       expect(response.body.components.schemas.PlaceOrder).toBeDefined();
+    });
+
+    it('states the limits every operation has, with the problem each is refused with', async () => {
+      const { description } = (await call('GET', '/docs-json')).body.info;
+      for (const limit of ['64 KiB', `${MAX_JSON_DEPTH} levels`, '16 KiB in all', 'Retry-After']) {
+        expect(description).toContain(limit);
+      }
     });
 
     it('sends security headers on every answer, errors included, with a policy /docs works under', async () => {

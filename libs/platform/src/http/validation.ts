@@ -1,4 +1,11 @@
-import { HttpStatus, Param, ParseUUIDPipe, ValidationPipe } from '@nestjs/common';
+import { ApiParam, type SchemaObject } from '@nestjs/swagger';
+import {
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  type PipeTransform,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import { ProblemException } from './problem.exception.js';
 
@@ -69,10 +76,29 @@ function withoutProperty(text: string, property: string): string {
  * only says a UUID was expected, not which one, and a route can have several.
  */
 export function UuidParam(name: string): ParameterDecorator {
-  return Param(
+  return PathParam(
     name,
+    { type: 'string', format: 'uuid' },
     new ParseUUIDPipe({
       exceptionFactory: () => validationProblem([{ field: name, message: 'must be a UUID' }]),
     }),
   );
+}
+
+/**
+ * A path parameter read through `pipe` (which refuses what does not fit), documented in the
+ * OpenAPI document with `schema`, its bounds included, so the two are written in one place.
+ */
+export function PathParam(
+  name: string,
+  schema: SchemaObject,
+  pipe: PipeTransform<string>,
+): ParameterDecorator {
+  const param = Param(name, pipe);
+  const documented = ApiParam({ name, schema });
+  return (target, method, index) => {
+    param(target, method, index);
+    // The document reads a route's parameters from its method.
+    documented(target, method!, Object.getOwnPropertyDescriptor(target, method!)!);
+  };
 }

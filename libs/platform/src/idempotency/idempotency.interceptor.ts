@@ -1,3 +1,4 @@
+import { ApiHeader } from '@nestjs/swagger';
 import {
   createParamDecorator,
   Injectable,
@@ -35,6 +36,15 @@ export function respondWith(response: HttpResponse, stored: StoredResponse): unk
   void response.status(stored.status).headers(stored.headers);
   return stored.body;
 }
+
+/** Documents the `Idempotency-Key` header of a route that honours it, with its bounds. */
+export const ApiIdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retry safely with it: a retry with the same key gets the first answer',
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]{1,255}$' },
+  });
 
 /**
  * Honours an `Idempotency-Key` header on the route it decorates. A retry with the same key and

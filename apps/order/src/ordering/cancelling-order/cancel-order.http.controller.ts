@@ -19,6 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  ApiIdempotencyKey,
   Caller,
   Idempotency,
   IdempotencyInterceptor,
@@ -74,8 +75,13 @@ export class CancelOrderHttpController {
   @HttpCode(202)
   @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Cancel one of the caller’s orders; reserved stock is released' })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'Cancel only at this version' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'Cancel only at this version: the ETag of the order, such as "3"',
+    schema: { type: 'string', maxLength: 16, pattern: '^(\\*|(W/)?"\\d{1,9}")$' },
+  })
+  @ApiIdempotencyKey()
   @ApiAcceptedResponse({ type: CancelOrderResponse })
   async cancel(
     @UuidParam('orderId') orderId: string,

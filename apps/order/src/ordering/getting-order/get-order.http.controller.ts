@@ -9,20 +9,31 @@ import {
 } from '@nestjs/swagger';
 import { Caller, type HttpResponse, UuidParam, ProblemException } from '@ordering/platform';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Min } from 'class-validator';
+import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+
+/** The highest version an order can be asked at (the ETag's nine digits, as If-Match reads). */
+const MAX_VERSION = 999_999_999;
 import { GetOrderAsOfQuery, GetOrderQuery } from './get-order.query.js';
 import { orderNotFound } from '../order-problems.interceptor.js';
 import { OrderView, toOrderView } from './order.view.js';
 
 export class GetOrderRequest {
-  @ApiPropertyOptional({ description: 'The order as it was at this version', minimum: 1 })
+  @ApiPropertyOptional({
+    description: 'The order as it was at this version',
+    minimum: 1,
+    maximum: MAX_VERSION,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(MAX_VERSION)
   version?: number;
 
-  @ApiPropertyOptional({ description: 'The order as it was at this instant (ISO 8601)' })
+  @ApiPropertyOptional({
+    description: 'The order as it was at this instant (ISO 8601)',
+    format: 'date-time',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   at?: string;

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { Caller, ProblemException } from '@ordering/platform';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import type { OrderStatus } from '../domain/order.js';
 import { OrderView, toOrderView } from '../getting-order/order.view.js';
 import { ListOrdersQuery, type OrderCursor } from './list-orders.query.js';
@@ -32,14 +32,16 @@ export class ListOrdersRequest {
   @Transform(({ value }: { value: number }) => Math.min(value, MAX_PAGE))
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page', maxLength: 200 })
   @IsOptional()
   @IsString()
+  @MaxLength(200)
   cursor?: string;
 
-  @ApiPropertyOptional({ description: 'Admins only: one customer’s orders' })
+  @ApiPropertyOptional({ description: 'Admins only: one customer’s orders', maxLength: 255 })
   @IsOptional()
   @IsString()
+  @MaxLength(255)
   customerId?: string;
 }
 

@@ -4,11 +4,11 @@ import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiBody,
-  ApiHeader,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  ApiIdempotencyKey,
   Caller,
   Idempotency,
   IdempotencyInterceptor,
@@ -38,7 +38,7 @@ export class PlaceOrderHttpController {
   @HttpCode(202)
   @UseInterceptors(IdempotencyInterceptor)
   @ApiOperation({ summary: 'Place an order for the caller, priced from the local catalogue' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retry safely with it' })
+  @ApiIdempotencyKey()
   @ApiBody({ schema: placeOrderBody.openApi })
   @ApiAcceptedResponse({ type: PlaceOrderResponse, description: 'Placed; confirmation follows' })
   async place(
