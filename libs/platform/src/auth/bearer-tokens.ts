@@ -19,6 +19,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export const bearerToken = (header: string | undefined): string | undefined =>
   header === undefined ? undefined : BEARER.exec(header)?.[1];
 
+const NO_SUBJECT = 'The token has no subject (sub), so it does not say who is calling.';
+
 /** A token this system does not accept, with why in words a client can act on. */
 export class TokenRefusedError extends Error {
   override name = 'TokenRefusedError';
@@ -167,9 +169,7 @@ export class BearerTokens {
 
   private callerOf({ sub, issuer, ...claims }: JWTPayload & { issuer: Issuer }): Caller {
     if (typeof sub !== 'string' || sub === '') {
-      throw new TokenRefusedError(
-        'The token has no subject (sub), so it does not say who is calling.',
-      );
+      throw new TokenRefusedError(NO_SUBJECT);
     }
     let roles: unknown = claims;
     for (const step of issuer.rolesPath) {
@@ -252,7 +252,7 @@ function claimProblem(error: errors.JWTClaimValidationFailed, settings: TokenSet
     return claim === 'exp'
       ? 'The token has no expiry (exp): tokens that never expire are not accepted.'
       : claim === 'sub'
-        ? 'The token has no subject (sub), so it does not say who is calling.'
+        ? NO_SUBJECT
         : `The token has no "${claim}" claim.`;
   }
   if (claim === 'nbf') {
