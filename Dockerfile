@@ -15,6 +15,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Run once before the services by compose's broker-setup (topology and the services' users).
+COPY scripts/broker-setup.mjs scripts/dot-env.mjs ./scripts/
 USER node
 EXPOSE 3000 3001 3002
 # One image for all three services: override the command to run inventory or notification.

@@ -78,8 +78,9 @@ async function browse(channel, count, replay) {
       Object.entries(headers).filter(([name]) => !FAILURE_HEADERS.includes(name)),
     );
     await new Promise((resolve, reject) =>
+      // Through the queue's redelivery exchange, which the service's own user may write to.
       channel.publish(
-        '',
+        `${queue}.redelivery`,
         queue,
         message.content,
         { ...message.properties, headers: { ...kept, 'x-replayed-at': new Date().toISOString() } },

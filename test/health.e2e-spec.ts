@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  createTestVhost,
   databaseUrl,
   dropDatabase,
   eventually,
   freePort,
-  RABBITMQ_URL,
   ServiceProcess,
   TcpProxy,
   uniqueDatabaseName,
@@ -56,6 +56,12 @@ const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
 describe('GET /health of each service, run as built', () => {
   const databases: string[] = [];
   const running: ServiceProcess[] = [];
+  // With the whole topology declared in it, as `npm run broker-setup` does before a service starts.
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('health');
+  });
 
   async function launch(service: ServiceName, overrides: Record<string, string> = {}) {
     const database = uniqueDatabaseName(service);
@@ -63,7 +69,7 @@ describe('GET /health of each service, run as built', () => {
     const upper = service.toUpperCase();
     const process = new ServiceProcess(service, await freePort(), {
       [`${upper}_DATABASE_URL`]: databaseUrl(database),
-      RABBITMQ_URL,
+      RABBITMQ_URL: vhost.url,
       ...overrides,
     });
     running.push(process);
@@ -73,6 +79,7 @@ describe('GET /health of each service, run as built', () => {
   afterAll(async () => {
     await Promise.all(running.map((service) => service.stop()));
     await Promise.all(databases.map(dropDatabase));
+    await vhost.remove();
   });
 
   it.each(SERVICES)(
@@ -114,10 +121,12 @@ describe('GET /health of each service, run as built', () => {
       const database = uniqueDatabaseName('order');
       databases.push(database);
       const port = await freePort();
+      const brokerThroughProxy = new URL(vhost.url);
+      brokerThroughProxy.port = String(rabbitmq.port);
       order = new ServiceProcess('order', port, {
         ORDER_HTTP_PORT: String(port),
         ORDER_DATABASE_URL: databaseUrl(database, `postgres://postgres@127.0.0.1:${postgres.port}`),
-        RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${rabbitmq.port}`,
+        RABBITMQ_URL: brokerThroughProxy.toString(),
       });
       running.push(order);
       await order.start();

@@ -6,11 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   createTestVhost,
   databaseUrl,
+  eventually,
   freePort,
+  OrderingSystem,
   POSTGRES_URL,
   ServiceProcess,
+  type ServiceName,
   UNLIMITED_RATES,
 } from '@ordering/testing';
+import amqplib, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 
 const SCRIPT = fileURLToPath(new URL('../docker/postgres/service-roles.sh', import.meta.url));
@@ -100,5 +104,121 @@ describe('least privilege in PostgreSQL: a role per service (docker/postgres/ser
     for (const sql of [`CREATE DATABASE ${prefix}extra`, `CREATE ROLE ${prefix}extra`]) {
       expect(await asRole('order', `${prefix}order`, sql)).toMatchObject({ code: '42501' });
     }
+  });
+});
+
+describe('least privilege in RabbitMQ: a user per service (scripts/broker-setup.mjs)', () => {
+  const system = new OrderingSystem({}, { ownBrokerUsers: true });
+  const sku = `LP-${randomBytes(3).toString('hex').toUpperCase()}`;
+
+  beforeAll(() => system.start(), 90_000);
+  afterAll(() => system.stop());
+
+  /**
+   * What `attempt` does on a fresh channel of `service`'s own connection: 'done', or why the
+   * broker refused (the channel's error says; a publish itself hears only "channel closed").
+   */
+  async function asBrokerUser(
+    service: ServiceName,
+    attempt: (channel: ConfirmChannel) => Promise<unknown>,
+  ): Promise<string> {
+    const connection = await amqplib.connect(system.brokerUrlOf(service));
+    try {
+      const channel = await connection.createConfirmChannel();
+      const refused = new Promise<string>((resolve) =>
+        channel.on('error', (error: Error) => resolve(error.message)),
+      );
+      return await Promise.race([
+        attempt(channel).then(
+          () => 'done',
+          (error: Error) => refused.then(() => error.message),
+        ),
+        refused,
+      ]);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+  const publish = (channel: ConfirmChannel, exchange: string, routingKey: string) =>
+    new Promise<void>((resolve, reject) =>
+      channel.publish(exchange, routingKey, Buffer.from('{}'), {}, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+
+  it('runs the saga with each service on its own user, dead letters included', async () => {
+    await system.stock(sku, 5);
+    const orderId = await system.placeOrder('least-privileged', [{ sku, quantity: 2 }]);
+    await system.orderReaches(orderId, ['CONFIRMED']);
+    await eventually(async () =>
+      expect(await system.notifications(orderId)).toEqual([
+        expect.objectContaining({ kind: 'ORDER_CONFIRMED', status: 'SENT' }),
+      ]),
+    );
+
+    // A consumer moves a poison message to its dead-letter queue with its own user's rights.
+    const admin = await amqplib.connect(system.rabbitmqUrl);
+    try {
+      const channel = await admin.createConfirmChannel();
+      await publish(channel, 'order.events', 'order.placed');
+      await eventually(async () => {
+        for (const queue of ['inventory.order.events.dlq', 'notification.order.events.dlq']) {
+          expect([queue, (await channel.checkQueue(queue)).messageCount]).toEqual([queue, 1]);
+        }
+      });
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it.each([
+    [
+      'inventory',
+      'consume order’s queue',
+      "queue 'order.inventory.events'",
+      (c: ConfirmChannel) => c.consume('order.inventory.events', () => {}),
+    ],
+    [
+      'order',
+      'take from inventory’s queue',
+      "queue 'inventory.order.events'",
+      (c: ConfirmChannel) => c.get('inventory.order.events'),
+    ],
+    [
+      'notification',
+      'publish on order’s exchange',
+      "exchange 'order.events'",
+      (c: ConfirmChannel) => publish(c, 'order.events', 'order.confirmed'),
+    ],
+    [
+      'inventory',
+      'reach order’s queue through the default exchange',
+      "exchange 'amq.default'",
+      (c: ConfirmChannel) => publish(c, '', 'order.inventory.events'),
+    ],
+    [
+      'order',
+      'declare a queue not its own',
+      "queue 'billing.order.events'",
+      (c: ConfirmChannel) => c.assertQueue('billing.order.events', { durable: true }),
+    ],
+    [
+      'notification',
+      'bind its queue to an exchange it does not consume',
+      "exchange 'inventory.events'",
+      (c: ConfirmChannel) => c.bindQueue('notification.order.events', 'inventory.events', '#'),
+    ],
+  ] as const)('refuses the %s service’s user to %s', async (service, _what, resource, attempt) => {
+    expect(await asBrokerUser(service, attempt)).toContain(
+      `ACCESS_REFUSED - access to ${resource}`,
+    );
+  });
+
+  it('lets a service’s user consume its own queue', async () => {
+    const consumed = await asBrokerUser('inventory', async (channel) => {
+      const { consumerTag } = await channel.consume('inventory.order.events', () => {});
+      await channel.cancel(consumerTag);
+    });
+    expect(consumed).toBe('done');
   });
 });

@@ -3,10 +3,11 @@
 // sharing a throwaway RabbitMQ virtual host. Everything is removed at the end, on failure and on
 // Ctrl-C, like the e2e tests' OrderingSystem (libs/testing/src/system.ts), which bench cannot
 // import (TypeScript).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { signToken } from '../../scripts/sign-token.mjs';
 import { createDatabase, createVhost, onCleanup, ROOT } from './env.mjs';
 import { sleep } from './stats.mjs';
@@ -107,6 +108,10 @@ export async function startSystem(scenario, { env = {}, nodeArgs = [] } = {}) {
     await vhost.remove();
   };
   try {
+    // As `npm start` does: the whole topology first, so no early event is unroutable.
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/broker-setup.mjs')], {
+      env: { ...process.env, RABBITMQ_URL: vhost.url },
+    });
     for (const service of SERVICES) {
       databases[service] = await createDatabase(scenario, `_${service}`);
       ports[service] = await freePort();

@@ -12,6 +12,8 @@ import { orderRejectedV1 } from './order/order-rejected.v1.js';
 import { contractFor, contracts } from './registry.js';
 import {
   deadLetterQueueOf,
+  redeliveryExchangeOf,
+  brokerPermissionsOf,
   declareQueue,
   declareTopology,
   Queues,
@@ -671,6 +673,7 @@ describe('the topology', () => {
     const channel: TopologyChannel = {
       assertExchange: async (name, type, options) =>
         calls.push(`exchange ${name} ${type} durable=${options.durable}`),
+      checkExchange: async (name) => calls.push(`check exchange ${name}`),
       assertQueue: async (name, options) =>
         calls.push(`queue ${name} durable=${options.durable} ${JSON.stringify(options.arguments)}`),
       bindQueue: async (queue, exchange, key) => calls.push(`bind ${queue} ${exchange} ${key}`),
@@ -678,22 +681,64 @@ describe('the topology', () => {
     return { channel, calls };
   }
 
-  it('declares a consumer queue as a durable quorum queue that dead-letters into its .dlq', async () => {
+  it('declares a consumer queue as a durable quorum queue that dead-letters into its .dlq, with its delay queues, all reachable through its redelivery exchange', async () => {
     const { channel, calls } = recordingChannel();
-    await declareQueue(channel, {
-      name: 'billing.order.events',
-      exchange: Exchanges.order,
-      routingKeys: ['order.placed', 'order.cancelled'],
-    });
+    await declareQueue(
+      channel,
+      {
+        name: 'billing.order.events',
+        exchange: Exchanges.order,
+        routingKeys: ['order.placed', 'order.cancelled'],
+      },
+      [500],
+    );
     expect(calls).toEqual([
-      'exchange order.events topic durable=true',
+      'check exchange order.events',
+      'exchange billing.order.events.redelivery direct durable=true',
       'queue billing.order.events.dlq durable=true {"x-queue-type":"quorum"}',
+      'bind billing.order.events.dlq billing.order.events.redelivery billing.order.events.dlq',
       'queue billing.order.events durable=true {"x-queue-type":"quorum","x-delivery-limit":20,' +
-        '"x-dead-letter-exchange":"","x-dead-letter-routing-key":"billing.order.events.dlq"}',
+        '"x-dead-letter-exchange":"billing.order.events.redelivery",' +
+        '"x-dead-letter-routing-key":"billing.order.events.dlq"}',
+      'bind billing.order.events billing.order.events.redelivery billing.order.events',
       'bind billing.order.events order.events order.placed',
       'bind billing.order.events order.events order.cancelled',
+      'queue billing.order.events.retry.500ms durable=true {"x-queue-type":"quorum",' +
+        '"x-message-ttl":500,"x-dead-letter-exchange":"billing.order.events.redelivery",' +
+        '"x-dead-letter-routing-key":' +
+        '"billing.order.events","x-dead-letter-strategy":"at-least-once","x-overflow":"reject-publish"}',
+      'bind billing.order.events.retry.500ms billing.order.events.redelivery billing.order.events.retry.500ms',
     ]);
   });
+
+  it.each([
+    ['order', '^order\\.', '^(order\\..*|inventory\\.events)$'],
+    ['inventory', '^inventory\\.', '^(inventory\\..*|order\\.events)$'],
+    ['notification', '^notification\\.', '^(notification\\..*|order\\.events)$'],
+  ] as const)(
+    "gives the %s service's broker user its own names and the exchanges it consumes from",
+    (service, own, read) => {
+      expect(brokerPermissionsOf(service)).toEqual({ configure: own, write: own, read });
+      const allowed = (pattern: string, name: string) => new RegExp(pattern).test(name);
+      const { configure, write } = brokerPermissionsOf(service);
+      for (const queue of Object.values(Queues)) {
+        const mine = queue.consumer === service;
+        for (const name of [
+          queue.name,
+          deadLetterQueueOf(queue.name),
+          retryQueueOf(queue.name, 1000),
+        ]) {
+          expect([name, allowed(configure, name), allowed(read, name)]).toEqual([name, mine, mine]);
+        }
+        expect(allowed(write, redeliveryExchangeOf(queue.name))).toBe(mine);
+      }
+      for (const [publisher, exchange] of Object.entries(Exchanges)) {
+        expect([exchange, allowed(write, exchange)]).toEqual([exchange, publisher === service]);
+      }
+      // The default exchange would reach every queue.
+      expect(allowed(write, 'amq.default')).toBe(false);
+    },
+  );
 
   it('declares every exchange, queue and binding of the system', async () => {
     const { channel, calls } = recordingChannel();
@@ -706,8 +751,9 @@ describe('the topology', () => {
         expect(calls).toContain(`bind ${queue.name} ${queue.exchange} ${key}`);
       }
     }
+    // Each event type's binding, and each queue and dead-letter queue on its redelivery exchange.
     expect(calls.filter((call) => call.startsWith('bind'))).toHaveLength(
-      Object.values(Queues).flatMap((q) => q.routingKeys).length,
+      Object.values(Queues).flatMap((q) => [...q.routingKeys, 'queue', 'dlq']).length,
     );
   });
 });

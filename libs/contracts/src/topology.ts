@@ -61,17 +61,31 @@ export function retryQueueOf(queue: string, delayMs: number): string {
 /** Redeliveries the broker allows before it dead-letters by itself: the guard against crash loops. */
 export const DELIVERY_LIMIT = 20;
 
+/**
+ * The direct exchange through which a consumer's messages move between its own queues (to a
+ * delay queue, to its dead-letter queue, back), with each queue's name as routing key. Not the
+ * default exchange: a user allowed to write there can put messages in any queue, and RabbitMQ
+ * asks that right of whoever declares a queue that dead-letters there.
+ */
+export const redeliveryExchangeOf = (queue: string) => `${queue}.redelivery`;
+
 /** The arguments every consumer queue is declared with (declaring them differently fails). */
 export const queueArgumentsOf = (queue: string) => ({
   'x-queue-type': 'quorum',
   'x-delivery-limit': DELIVERY_LIMIT,
-  'x-dead-letter-exchange': '',
+  'x-dead-letter-exchange': redeliveryExchangeOf(queue),
   'x-dead-letter-routing-key': deadLetterQueueOf(queue),
 });
 
 /** The part of an AMQP channel that declares topology (amqplib's channels fit it). */
 export interface TopologyChannel {
-  assertExchange(exchange: string, type: 'topic', options: { durable: boolean }): Promise<unknown>;
+  assertExchange(
+    exchange: string,
+    type: 'topic' | 'direct',
+    options: { durable: boolean },
+  ): Promise<unknown>;
+  /** Passive: fails if the exchange is not there, and needs no permission to configure it. */
+  checkExchange(exchange: string): Promise<unknown>;
   assertQueue(
     queue: string,
     options: { durable: boolean; arguments: Record<string, unknown> },
@@ -80,9 +94,10 @@ export interface TopologyChannel {
 }
 
 /**
- * Declares every exchange, queue, dead-letter queue and binding of the system. Every service
- * declares all of it when it connects, so an event published before its consumer ever started
- * waits in that consumer's queue instead of being unroutable.
+ * Declares every exchange, queue, dead-letter queue and binding of the system, as an
+ * administrator (`scripts/broker-setup.mjs`, before the services start), so an event published
+ * before its consumer ever started waits in that consumer's queue instead of being unroutable.
+ * A service itself declares only what it owns (`declareQueue`, its own exchange).
  */
 export async function declareTopology(channel: TopologyChannel): Promise<void> {
   for (const exchange of Object.values(Exchanges)) {
@@ -95,19 +110,74 @@ export async function declareTopology(channel: TopologyChannel): Promise<void> {
 
 /**
  * One consumer queue: a durable quorum queue bound to its exchange, that dead-letters into
- * `<queue>.dlq`. A downstream team declares its own queue with it too.
+ * `<queue>.dlq`, with a delay queue for each of `retryDelaysMs` that feeds back into it, and its
+ * redelivery exchange. The source exchange is only checked: it belongs to its publisher. A
+ * downstream team declares its own queue with it too.
  */
 export async function declareQueue(
   channel: TopologyChannel,
   queue: Pick<QueueDefinition, 'name' | 'routingKeys'> & { exchange: string },
+  retryDelaysMs: readonly number[] = [],
 ): Promise<void> {
-  await channel.assertExchange(queue.exchange, 'topic', { durable: true });
-  await channel.assertQueue(deadLetterQueueOf(queue.name), {
+  await channel.checkExchange(queue.exchange);
+  const redelivery = redeliveryExchangeOf(queue.name);
+  await channel.assertExchange(redelivery, 'direct', { durable: true });
+  const deadLetters = deadLetterQueueOf(queue.name);
+  await channel.assertQueue(deadLetters, {
     durable: true,
     arguments: { 'x-queue-type': 'quorum' },
   });
+  await channel.bindQueue(deadLetters, redelivery, deadLetters);
   await channel.assertQueue(queue.name, { durable: true, arguments: queueArgumentsOf(queue.name) });
+  await channel.bindQueue(queue.name, redelivery, queue.name);
   for (const routingKey of queue.routingKeys) {
     await channel.bindQueue(queue.name, queue.exchange, routingKey);
   }
+  for (const delay of retryDelaysMs) {
+    const retries = retryQueueOf(queue.name, delay);
+    // A delay queue has no consumer: its messages expire back into the main queue.
+    await channel.assertQueue(retries, {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-message-ttl': delay,
+        'x-dead-letter-exchange': redelivery,
+        'x-dead-letter-routing-key': queue.name,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      },
+    });
+    await channel.bindQueue(retries, redelivery, retries);
+  }
+}
+
+/** RabbitMQ permissions (regular expressions on exchange and queue names) for a service's user. */
+export interface BrokerPermissions {
+  configure: string;
+  write: string;
+  read: string;
+}
+
+const literally = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * What a service's own RabbitMQ user may do: declare, publish to and consume from only what is
+ * named `<service>.`: its exchange, its queues and their redelivery exchanges; and read (bind
+ * its queues to) the exchanges it consumes from. It cannot consume another service's queue,
+ * publish to another's exchange, or reach any queue through the default exchange.
+ */
+export function brokerPermissionsOf(service: ServiceName): BrokerPermissions {
+  const own = `^${literally(`${service}.`)}`;
+  const sources = [
+    ...new Set(
+      Object.values(Queues as Record<string, QueueDefinition>)
+        .filter((queue) => queue.consumer === service)
+        .map((queue) => queue.exchange),
+    ),
+  ];
+  return {
+    configure: own,
+    write: own,
+    read: `^(${[`${literally(`${service}.`)}.*`, ...sources.map(literally)].join('|')})$`,
+  };
 }

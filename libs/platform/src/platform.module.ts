@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module.js';
+import { Exchanges } from '@ordering/contracts';
 import { BrokerModule } from './broker/broker.module.js';
 import { Clock } from './clock.js';
 import { environmentValidator, type ServiceEnvironment } from './config/environment.js';
@@ -46,6 +47,7 @@ export class PlatformModule {
           useFactory: (config: ConfigService) => ({
             url: config.getOrThrow<string>('RABBITMQ_URL'),
             connectionName: service.name,
+            exchanges: [Exchanges[service.name]],
           }),
         }),
         HealthModule,

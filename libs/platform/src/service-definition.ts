@@ -1,3 +1,4 @@
+import type { ServiceName } from '@ordering/contracts';
 import type { MixedList } from 'typeorm';
 import type { ServiceEnvironment } from './config/environment.js';
 
@@ -5,7 +6,7 @@ type KeysOfType<T, V> = { [K in keyof T]: T[K] extends V ? K : never }[keyof T] 
 
 /** What makes one service different from another as far as the plumbing is concerned. */
 export interface ServiceDefinition<E extends ServiceEnvironment = ServiceEnvironment> {
-  name: string;
+  name: ServiceName;
   environment: new () => E;
   httpPortVariable: KeysOfType<E, number>;
   databaseUrlVariable: KeysOfType<E, string>;

@@ -2,7 +2,7 @@ import { databaseUrl, dropDatabase, uniqueDatabaseName } from './databases.js';
 import { eventually } from './eventually.js';
 import { httpClient, tokenFor, UNLIMITED_RATES } from './http-client.js';
 import { freePort, ServiceProcess, type ServiceName } from './service-process.js';
-import { createTestVhost } from './vhosts.js';
+import { createServiceBrokerUsers, createTestVhost } from './vhosts.js';
 
 const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
 
@@ -17,15 +17,32 @@ export class OrderingSystem {
   /** The database of each service, by service name. */
   readonly databases = new Map<ServiceName, string>();
   private vhost?: { url: string; remove: () => Promise<void> };
+  private brokerUsers?: Awaited<ReturnType<typeof createServiceBrokerUsers>>;
 
-  constructor(private readonly env: Record<string, string> = {}) {}
+  /**
+   * `ownBrokerUsers`: each service connects as its own RabbitMQ user, allowed only its own
+   * exchanges and queues (`scripts/broker-setup.mjs`), instead of the administrator.
+   */
+  constructor(
+    private readonly env: Record<string, string> = {},
+    private readonly options: { ownBrokerUsers?: boolean } = {},
+  ) {}
 
+  /** The administrator's URL of the system's virtual host. */
   get rabbitmqUrl(): string {
     return this.vhost!.url;
   }
 
+  /** The URL `service` connects to RabbitMQ with (its own user's, with `ownBrokerUsers`). */
+  brokerUrlOf(service: ServiceName): string {
+    return this.brokerUsers?.urls[service] ?? this.rabbitmqUrl;
+  }
+
   async start(): Promise<this> {
     this.vhost = await createTestVhost('system');
+    if (this.options.ownBrokerUsers) {
+      this.brokerUsers = await createServiceBrokerUsers(this.vhost.url);
+    }
     const ports = Object.fromEntries(
       await Promise.all(SERVICES.map(async (name) => [name, await freePort()] as const)),
     ) as Record<ServiceName, number>;
@@ -38,7 +55,7 @@ export class OrderingSystem {
         new ServiceProcess(name, ports[name], {
           [`${upper}_HTTP_PORT`]: String(ports[name]),
           [`${upper}_DATABASE_URL`]: databaseUrl(database),
-          RABBITMQ_URL: this.vhost.url,
+          RABBITMQ_URL: this.brokerUrlOf(name),
           ORDER_API_URL: `http://127.0.0.1:${ports.order}`,
           INVENTORY_DEMO_CATALOGUE: 'false',
           RETRY_BASE_DELAY_MS: '100',
@@ -57,6 +74,7 @@ export class OrderingSystem {
     await Promise.all([...this.services.values()].map((service) => service.stop()));
     await Promise.all([...this.databases.values()].map(dropDatabase));
     await this.vhost?.remove();
+    await this.brokerUsers?.remove();
   }
 
   service(name: ServiceName): ServiceProcess {

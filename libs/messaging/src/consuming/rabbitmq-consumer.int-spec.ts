@@ -174,7 +174,12 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
          tx xid8 DEFAULT pg_current_xact_id(), aggregate text)`,
     );
     vhost = await createTestVhost('consumer');
-    broker = new BrokerConnection({ url: vhost.url, connectionName: 'consumer-test' });
+    broker = new BrokerConnection({
+      url: vhost.url,
+      connectionName: 'consumer-test',
+      // The test plays the publisher, whose exchange the consumer only checks.
+      exchanges: [exchange],
+    });
     app = await startConsumer();
     connection = await amqplib.connect(vhost.url);
     channel = await connection.createChannel();

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { type CustomTransportStrategy, type MessageHandler, Server } from '@nestjs/microservices';
 import {
   deadLetterQueueOf,
+  redeliveryExchangeOf,
   declareQueue,
   retryQueueOf,
   type CloudEvent,
@@ -170,7 +171,11 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       name: `consumer of ${queue.name}`,
       setup: async (channel) => {
         channel.once('close', () => this.closedChannels.add(channel));
-        await this.declareTopology(channel);
+        await declareQueue(
+          channel,
+          { ...queue, routingKeys: [...this.messageHandlers.keys()] },
+          this.delays,
+        );
         await channel.prefetch(this.options.prefetch);
         const { consumerTag } = await channel.consume(
           queue.name,
@@ -189,25 +194,6 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     this.inboxCleanup.start();
     // Start-up does not wait for the broker: the channel opens (and reopens) by itself.
     callback();
-  }
-
-  private async declareTopology(channel: ConfirmChannel): Promise<void> {
-    const { queue } = this.options;
-    await declareQueue(channel, { ...queue, routingKeys: [...this.messageHandlers.keys()] });
-    for (const delay of this.delays) {
-      // A delay queue has no consumer: its messages expire back into the main queue.
-      await channel.assertQueue(retryQueueOf(queue.name, delay), {
-        durable: true,
-        arguments: {
-          'x-queue-type': 'quorum',
-          'x-message-ttl': delay,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': queue.name,
-          'x-dead-letter-strategy': 'at-least-once',
-          'x-overflow': 'reject-publish',
-        },
-      });
-    }
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -436,11 +422,17 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     headers: Record<string, unknown>,
   ): Promise<void> {
     try {
-      await publishConfirmed(channel, '', queue, message.content, {
-        ...message.properties,
-        persistent: true,
-        headers: { ...message.properties.headers, ...headers },
-      });
+      await publishConfirmed(
+        channel,
+        redeliveryExchangeOf(this.options.queue.name),
+        queue,
+        message.content,
+        {
+          ...message.properties,
+          persistent: true,
+          headers: { ...message.properties.headers, ...headers },
+        },
+      );
     } catch (error) {
       this.log.error(
         `Could not move a message to ${queue}: ${(error as Error).message}; returning it to its queue`,

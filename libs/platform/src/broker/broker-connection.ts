@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { declareTopology } from '@ordering/contracts';
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { Socket } from 'node:net';
 import { redactUrl } from '../connection-url.js';
@@ -68,8 +67,8 @@ export class ManagedChannel<C extends Channel = Channel> {
 
 /**
  * The service's one connection to RabbitMQ, shared by its publisher and its consumers, each on a
- * channel of its own. It reconnects by itself after the broker restarts, declares the whole
- * topology again on every connect (so a wiped broker heals), and reopens any channel the broker
+ * channel of its own. It reconnects by itself after the broker restarts, declares its own
+ * exchanges again on every connect (so a wiped broker heals), and reopens any channel the broker
  * closes. `/health` reports it down while the connection or any channel is.
  */
 @Injectable()
@@ -82,7 +81,15 @@ export class BrokerConnection implements OnApplicationShutdown {
   private readonly running: Promise<void>;
 
   constructor(@Inject(BROKER_OPTIONS) readonly options: BrokerOptions) {
-    this.manage({ name: 'topology', confirm: false, setup: (channel) => declareTopology(channel) });
+    this.manage({
+      name: 'topology',
+      confirm: false,
+      setup: async (channel) => {
+        for (const exchange of options.exchanges) {
+          await channel.assertExchange(exchange, 'topic', { durable: true });
+        }
+      },
+    });
     this.running = this.run();
   }
 

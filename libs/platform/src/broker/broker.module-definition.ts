@@ -4,6 +4,11 @@ export interface BrokerOptions {
   url: string;
   /** Named in the connection so the RabbitMQ management UI shows who is connected. */
   connectionName: string;
+  /**
+   * The exchanges this service publishes to (its own), declared on every connect. Everything
+   * else it uses is declared by its consumers or, as a whole, by `scripts/broker-setup.mjs`.
+   */
+  exchanges: readonly string[];
 }
 
 export const {
