@@ -114,10 +114,28 @@ async function makeUser(name, password, permissions) {
 }
 
 const connection = await connect();
+// A refused declaration closes the channel with an error event: what it says is caught below.
+connection.on('error', () => undefined);
 try {
-  await declareTopology(await connection.createChannel());
+  const channel = await connection.createChannel();
+  channel.on('error', () => undefined);
+  await declareTopology(channel);
+} catch (error) {
+  const inequivalent = /PRECONDITION_FAILED - inequivalent arg '([^']+)' for queue '([^']+)'/.exec(
+    error.message,
+  );
+  if (!inequivalent) throw error;
+  // Queues cannot change their arguments in place. Before the redelivery exchanges, queues
+  // dead-lettered through the default exchange, which a service's own user may not write to.
+  const [, argument, queue] = inequivalent;
+  console.error(
+    `broker-setup: queue ${queue} was declared with another ${argument} (by an earlier version). ` +
+      'Stop its consumer, let it drain or move its messages elsewhere, delete the queue, and run ' +
+      'this again: it is declared anew with its bindings.',
+  );
+  process.exit(1);
 } finally {
-  await connection.close();
+  await connection.close().catch(() => undefined);
 }
 console.log(`broker-setup: topology declared on ${shown}`);
 

@@ -18,6 +18,7 @@ import amqplib, { type ConfirmChannel } from 'amqplib';
 import pg from 'pg';
 
 const SCRIPT = fileURLToPath(new URL('../docker/postgres/service-roles.sh', import.meta.url));
+const BROKER_SETUP = fileURLToPath(new URL('../scripts/broker-setup.mjs', import.meta.url));
 const SERVICES = ['order', 'inventory', 'notification'] as const;
 
 describe('least privilege in PostgreSQL: a role per service (docker/postgres/service-roles.sh)', () => {
@@ -220,5 +221,39 @@ describe('least privilege in RabbitMQ: a user per service (scripts/broker-setup.
       await channel.cancel(consumerTag);
     });
     expect(consumed).toBe('done');
+  });
+});
+
+describe('npm run broker-setup on a broker an earlier version set up', () => {
+  it('names the queue whose arguments changed and what to do, instead of half a topology', async () => {
+    const vhost = await createTestVhost('upgrade');
+    try {
+      const admin = await amqplib.connect(vhost.url);
+      const channel = await admin.createChannel();
+      await channel.deleteQueue('inventory.order.events');
+      // As versions before the redelivery exchanges declared it.
+      await channel.assertQueue('inventory.order.events', {
+        durable: true,
+        arguments: {
+          'x-queue-type': 'quorum',
+          'x-delivery-limit': 20,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': 'inventory.order.events.dlq',
+        },
+      });
+      await admin.close();
+      const setup = await promisify(execFile)(process.execPath, [BROKER_SETUP], {
+        env: { ...process.env, RABBITMQ_URL: vhost.url },
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(setup.code).toBe(1);
+      expect(setup.stderr).toContain(
+        'queue inventory.order.events was declared with another x-dead-letter-exchange',
+      );
+    } finally {
+      await vhost.remove();
+    }
   });
 });
