@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,7 @@ import {
 import { JSON_CONTENT_TYPES, MAX_BODY_BYTES, parseJsonBody } from '../http/json-body.js';
 import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from '../http/problem-details.filter.js';
-import { problemType } from '../http/problem.exception.js';
+import { type ProblemDetails, problemType } from '../http/problem.exception.js';
 import { limitRates } from '../http/rate-limits.js';
 import { createValidationPipe } from '../http/validation.js';
 import { PropagatedHeadersInterceptor } from '../request-metadata.js';
@@ -45,14 +46,16 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   if (!socket.writable) return;
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
   const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
+  // Written on the socket by hand: no request exists yet for the problem-details filter to answer.
+  const problem: ProblemDetails = {
     type: problemType(tooLarge ? 'headers-too-large' : 'bad-request'),
     title: tooLarge ? 'Request header fields too large' : 'Bad request',
     status,
     detail: tooLarge
       ? `The request's headers are over the limit of ${maxHeaderSize / 1024} KiB in all.`
       : 'The request is not well-formed HTTP.',
-  });
+  };
+  const body = JSON.stringify(problem);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -67,8 +70,9 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 export async function configureHttpApp(
   app: NestFastifyApplication,
   openApi: OpenApiInfo,
-  corsOrigins: ServiceEnvironment['CORS_ORIGINS'] = [],
 ): Promise<void> {
+  const config = app.get<ConfigService<ServiceEnvironment, true>>(ConfigService);
+  const corsOrigins = config.get('CORS_ORIGINS', { infer: true });
   // Helmet 8's headers, set by Nest itself on every answer (errors and 404s included). The
   // default CSP lets /docs work (Swagger UI loads only same-origin scripts); only its upgrade of
   // insecure requests goes, which would break /docs where a service is reached over plain HTTP.
@@ -162,23 +166,19 @@ export async function startHttpApp<E extends ServiceEnvironment>(
   port: number,
   configure?: (app: NestFastifyApplication) => void,
 ): Promise<NestFastifyApplication> {
-  // Checked again by the application's PlatformModule; the HTTP server needs two settings first.
-  const { TRUST_PROXY, CORS_ORIGINS } = environmentValidator(service.environment)(process.env);
+  // Checked again by the application's PlatformModule; the HTTP server needs this one first.
+  const { TRUST_PROXY } = environmentValidator(service.environment)(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule,
     httpAdapter(TRUST_PROXY),
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
-  await configureHttpApp(
-    app,
-    {
-      title: `${service.name} service`,
-      description: `The HTTP API of the ${service.name} service. Errors are RFC 9457 problem details.`,
-      version: '1',
-    },
-    CORS_ORIGINS,
-  );
+  await configureHttpApp(app, {
+    title: `${service.name} service`,
+    description: `The HTTP API of the ${service.name} service. Errors are RFC 9457 problem details.`,
+    version: '1',
+  });
   app.enableShutdownHooks();
   configure?.(app);
   // Consumers connected by `configure` start before HTTP, and stop after it on shutdown.

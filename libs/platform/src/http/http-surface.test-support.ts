@@ -32,11 +32,7 @@ export async function startHttpSurface(
     httpAdapter(settings.TRUST_PROXY),
     { bodyParser: false, logger },
   );
-  await configureHttpApp(
-    app,
-    { title: 'test service', description: 'For tests', version: '1' },
-    settings.CORS_ORIGINS,
-  );
+  await configureHttpApp(app, { title: 'test service', description: 'For tests', version: '1' });
   await app.listen(0, '127.0.0.1');
   return { app, base: await app.getUrl() };
 }
