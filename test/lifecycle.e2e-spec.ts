@@ -30,9 +30,11 @@ describe('a service asked to stop', () => {
     const url = new URL(databaseUrl(database));
     url.port = String(proxy.port);
     const port = await freePort();
+    const vhost = await createTestVhost('lifecycle');
     const order = new ServiceProcess('order', port, {
       ORDER_HTTP_PORT: String(port),
       ORDER_DATABASE_URL: url.toString(),
+      RABBITMQ_URL: vhost.url,
     });
     try {
       await order.start();
@@ -54,6 +56,7 @@ describe('a service asked to stop', () => {
     } finally {
       await order.stop('SIGKILL');
       await proxy.stop();
+      await vhost.remove();
     }
   }, 40_000);
 });

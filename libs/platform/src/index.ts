@@ -15,6 +15,7 @@ export * from './database/lookups-together.js';
 export * from './database/connection-settings.js';
 export * from './database/database.js';
 export * from './database/database.module.js';
+export * from './database/migrate.js';
 export * from './database/postgres-options.js';
 export * from './database/transient.js';
 export * from './http/body-schema.js';

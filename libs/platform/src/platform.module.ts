@@ -1,12 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module.js';
 import { Exchanges } from '@ordering/contracts';
 import { BrokerModule } from './broker/broker.module.js';
 import { Clock } from './clock.js';
 import { environmentValidator, type ServiceEnvironment } from './config/environment.js';
 import { DatabaseModule } from './database/database.module.js';
+import { migrate } from './database/migrate.js';
 import { postgresOptions } from './database/postgres-options.js';
 import { HealthModule } from './health/health.module.js';
 import { loggingModule } from './logging/logging.module.js';
@@ -39,7 +41,19 @@ export class PlatformModule {
               url: config.getOrThrow<string>(service.databaseUrlVariable),
               migrations: service.migrations,
               applicationName: service.name,
+              poolSize: config.getOrThrow<number>('DATABASE_POOL_SIZE'),
             }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            try {
+              await migrate(dataSource);
+            } catch (error) {
+              // TypeOrmModule tries again (retryAttempts) with a new one: this pool must not linger.
+              await dataSource.destroy();
+              throw error;
+            }
+            return dataSource;
+          },
         }),
         DatabaseModule,
         BrokerModule.forRootAsync({

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Database, poolSettings } from '@ordering/platform';
+import { Database, migrate, poolSettings } from '@ordering/platform';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -63,7 +63,7 @@ export async function createTestDatabase(
     extra: poolSettings(url, `test ${prefix}`, 20),
   });
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
+  await migrate(dataSource);
   return {
     dataSource,
     database: new Database(dataSource),

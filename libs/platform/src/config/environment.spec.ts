@@ -46,6 +46,13 @@ describe('environmentValidator', () => {
     });
   });
 
+  it('sizes the database pool at 10 unless told, and refuses a pool too small to migrate with', () => {
+    expect(validate({}).DATABASE_POOL_SIZE).toBe(10);
+    expect(validate({ DATABASE_POOL_SIZE: '25' }).DATABASE_POOL_SIZE).toBe(25);
+    const error = catchError(() => validate({ DATABASE_POOL_SIZE: '1' })) as ConfigurationError;
+    expect(error.problems).toEqual([expect.stringMatching(/^DATABASE_POOL_SIZE .*"1"/)]);
+  });
+
   it('converts numbers given as text', () => {
     expect(validate({ EXAMPLE_HTTP_PORT: '8080' }).EXAMPLE_HTTP_PORT).toBe(8080);
   });

@@ -241,6 +241,15 @@ export class ServiceEnvironment {
   })
   CORS_ORIGINS: string[] = [];
 
+  /**
+   * Connections the service keeps open to its database at most. N instances of the three services
+   * hold up to 3 x N x this, which must stay below the server's max_connections (100 by default).
+   */
+  @IsInt()
+  @Min(2)
+  @Max(500)
+  DATABASE_POOL_SIZE: number = 10;
+
   /** Deliveries a consumer holds unacknowledged (its channel prefetch): two batches' worth. */
   @IsInt()
   @Min(2)

@@ -19,14 +19,17 @@ export function poolSettings(url: string, applicationName: string, poolSize = 10
   return { ...connectionSettings(url, applicationName), Client: GuardedClient, max: poolSize };
 }
 
-/** TypeORM options for a service's own database: migrated on start, never `synchronize`d. */
+/**
+ * TypeORM options for a service's own database: never `synchronize`d; migrated on start by
+ * `migrate`, one instance at a time (PlatformModule's data source factory).
+ */
 export function postgresOptions(options: PostgresOptions): TypeOrmModuleOptions {
   return {
     type: 'postgres',
     url: options.url,
     applicationName: options.applicationName,
     migrations: options.migrations,
-    migrationsRun: true,
+    migrationsRun: false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     autoLoadEntities: true,
