@@ -15,8 +15,8 @@ const MAX_BACKOFF_SECONDS = 60;
  * Fires the saga's deadlines that have passed, each in a transaction of its own: one that fails
  * is logged, counted on its row and tried again later with backoff, and never holds back the
  * others. A failure of the database itself is not the deadline's fault: it is simply tried again
- * at the next check. Every instance may watch; a deadline being fired by one is skipped by the
- * others, and one fired twice decides nothing the second time.
+ * at the next check. Every instance may watch: a deadline is fired by one of them, once; the
+ * others skip it while it is being fired and find it gone after.
  */
 @Injectable()
 export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -58,12 +58,20 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
   private fire(orderId: string): Promise<boolean> {
     return this.database.transaction(
       async (tx) => {
-        // Another instance firing it holds this until it commits: skip it rather than wait.
+        // Another instance firing it holds this until it commits: skip it rather than wait. Not
+        // `FOR UPDATE SKIP LOCKED` on the row: a row lock would take the transaction id before the
+        // append's stream-head write, and readAll orders each stream by transaction ids.
         const [{ mine }] = await tx.query<{ mine: boolean }>(
           "SELECT pg_try_advisory_xact_lock(hashtext('reservation-deadline:' || $1::text)) AS mine",
           [orderId],
         );
         if (!mine) return false;
+        // Read after the lock (a new snapshot): an instance that fired it and let go has deleted it.
+        const [{ due }] = await tx.query<{ due: boolean }>(
+          'SELECT EXISTS (SELECT FROM reservation_deadlines WHERE order_id = $1 AND due_at <= now()) AS due',
+          [orderId],
+        );
+        if (!due) return false;
         const decided = await this.policy.handle(
           orderId,
           { type: 'ReservationDeadlinePassed' },

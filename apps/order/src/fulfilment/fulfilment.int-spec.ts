@@ -14,6 +14,8 @@ import {
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { DeadlineWatcher } from './deadline-watcher.js';
+import { FulfilmentPolicy } from './fulfilment-policy.js';
 import { OrderStreamLocks } from './order-stream-locks.js';
 import { replicateProducts } from '../catalogue/replicate-products.test-support.js';
 
@@ -173,6 +175,34 @@ describe('the fulfilment saga under lost connections (real PostgreSQL and Rabbit
       expect(
         await sql('SELECT attempts FROM reservation_deadlines WHERE order_id = $1', [orderId]),
       ).toEqual([]);
+    }
+  });
+
+  it('fires each deadline once when several instances watch the same deadlines', async () => {
+    const own = order.app.get(DeadlineWatcher);
+    await own.onApplicationShutdown();
+    try {
+      const orderIds = await Promise.all(Array.from({ length: 12 }, () => place()));
+      await sql('UPDATE reservation_deadlines SET due_at = now() WHERE order_id = ANY($1)', [
+        orderIds,
+      ]);
+      const instances = Array.from(
+        { length: 3 },
+        () => new DeadlineWatcher(order.app.get(Database), order.app.get(FulfilmentPolicy)),
+      );
+      const fired = await Promise.all(instances.map((watcher) => watcher.fireDue()));
+
+      expect(fired.reduce((sum, count) => sum + count, 0)).toBe(orderIds.length);
+      for (const orderId of orderIds) {
+        expect(await written(orderId)).toMatchObject({
+          status: 'REJECTED',
+          events: 2,
+          published: ['order.placed', 'order.rejected'],
+          deadlines: 0,
+        });
+      }
+    } finally {
+      own.onApplicationBootstrap();
     }
   });
 
