@@ -29,7 +29,10 @@ if (!existsSync(contractsPath)) {
 }
 const { brokerPermissionsOf, declareTopology } = await import(pathToFileURL(contractsPath).href);
 
-const url = new URL(process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672');
+// The first node of a cluster: what it declares, and the users it makes, are the cluster's.
+const url = new URL(
+  (process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672').split(',')[0].trim(),
+);
 const vhost = decodeURIComponent(url.pathname.slice(1)) || '/';
 const shown = `${url.hostname}:${url.port || 5672} (virtual host ${vhost})`;
 const prefix = process.env.SERVICE_ROLE_PREFIX ?? 'ordering_';

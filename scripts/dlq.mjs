@@ -30,7 +30,8 @@ if (!['list', 'replay', 'purge'].includes(command) || !target) {
 }
 const queue = target.replace(/\.dlq$/, '');
 const deadLetters = `${queue}.dlq`;
-const url = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
+// The first node of a cluster: a cluster's queues are reachable from any of its nodes.
+const url = (process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672').split(',')[0].trim();
 
 const connection = await amqplib.connect(url).catch((error) => {
   console.error(

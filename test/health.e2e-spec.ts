@@ -203,6 +203,22 @@ describe('GET /health of each service, run as built', () => {
     expect(service.output).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('refuses to start, naming every node it tried, when no RabbitMQ node is reachable', async () => {
+    const [first, second] = [await freePort(), await freePort()];
+    const service = await launch('inventory', {
+      RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${first},amqp://guest:guest@127.0.0.1:${second}`,
+    });
+    service.spawn();
+
+    expect(await service.exited()).toBe(1);
+    expect(service.output).toContain(
+      `RabbitMQ is not reachable at 127.0.0.1:${first} (amqp://guest:***@127.0.0.1:${first})`,
+    );
+    expect(service.output).toContain(`nor at 127.0.0.1:${second}`);
+    expect(service.output).toContain('rabbitmq-server -detached');
+    expect(service.output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('refuses to start, naming each malformed variable, when configuration is wrong', async () => {
     const service = await launch('notification', {
       NOTIFICATION_HTTP_PORT: 'eighty',

@@ -59,7 +59,7 @@ export class PlatformModule {
         BrokerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({
-            url: config.getOrThrow<string>('RABBITMQ_URL'),
+            urls: config.getOrThrow<string[]>('RABBITMQ_URL'),
             connectionName: service.name,
             exchanges: [Exchanges[service.name]],
           }),

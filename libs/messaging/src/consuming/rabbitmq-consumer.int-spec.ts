@@ -175,7 +175,7 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
     );
     vhost = await createTestVhost('consumer');
     broker = new BrokerConnection({
-      url: vhost.url,
+      urls: [vhost.url],
       connectionName: 'consumer-test',
       // The test plays the publisher, whose exchange the consumer only checks.
       exchanges: [exchange],

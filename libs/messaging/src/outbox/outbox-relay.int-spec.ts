@@ -57,7 +57,11 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
           extra: poolSettings(database.url, 'relay-test', 3),
         }),
         DatabaseModule,
-        BrokerModule.forRoot({ url: url.toString(), connectionName: 'relay-test', exchanges: [] }),
+        BrokerModule.forRoot({
+          urls: [url.toString()],
+          connectionName: 'relay-test',
+          exchanges: [],
+        }),
         MessagingModule.forRoot({
           relayBatchSize: 50,
           relayPollIntervalMs: 200,

@@ -19,7 +19,7 @@ function hostOf(url: string): string {
 export async function preflight(checks: {
   databaseUrl: string;
   databaseUrlVariable: string;
-  rabbitmqUrl: string;
+  rabbitmqUrls: readonly string[];
 }): Promise<void> {
   try {
     await withTimeout(ensureDatabase(checks.databaseUrl), TIMEOUT_MS, 'PostgreSQL');
@@ -35,25 +35,26 @@ export async function preflight(checks: {
       ].join('\n'),
     );
   }
-  try {
-    const connection = await withTimeout(
-      amqplib.connect(checks.rabbitmqUrl),
-      TIMEOUT_MS,
-      'RabbitMQ',
-    );
-    await connection.close();
-  } catch (error) {
-    throw new UnreachableDependencyError(
-      [
-        `RabbitMQ is not reachable at ${hostOf(checks.rabbitmqUrl)} ` +
-          `(RABBITMQ_URL=${redactUrl(checks.rabbitmqUrl)}): ${reason(error)}.`,
-        'Start it, for example with one of:',
-        '  rabbitmq-server -detached',
-        '  docker compose up -d rabbitmq',
-        'or set RABBITMQ_URL to a broker that is running.',
-      ].join('\n'),
-    );
+  // One node of a cluster answering is enough: the connection moves between them by itself.
+  const unreachable: string[] = [];
+  for (const url of checks.rabbitmqUrls) {
+    try {
+      const connection = await withTimeout(amqplib.connect(url), TIMEOUT_MS, 'RabbitMQ');
+      await connection.close();
+      return;
+    } catch (error) {
+      unreachable.push(`${hostOf(url)} (${redactUrl(url)}): ${reason(error)}`);
+    }
   }
+  throw new UnreachableDependencyError(
+    [
+      `RabbitMQ is not reachable at ${unreachable.join('; nor at ')} (RABBITMQ_URL).`,
+      'Start it, for example with one of:',
+      '  rabbitmq-server -detached',
+      '  docker compose up -d rabbitmq',
+      'or set RABBITMQ_URL to a broker that is running.',
+    ].join('\n'),
+  );
 }
 
 function reason(error: unknown): string {

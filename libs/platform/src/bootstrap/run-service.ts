@@ -126,7 +126,7 @@ export async function runService<E extends ServiceEnvironment>(
     await preflight({
       databaseUrl: environment[service.databaseUrlVariable] as string,
       databaseUrlVariable: service.databaseUrlVariable,
-      rabbitmqUrl: environment.RABBITMQ_URL,
+      rabbitmqUrls: environment.RABBITMQ_URL,
     });
   } catch (error) {
     if (error instanceof ConfigurationError || error instanceof UnreachableDependencyError) {

@@ -79,6 +79,8 @@ export class BrokerConnection implements OnApplicationShutdown {
   private closing = false;
   private wakeUp?: () => void;
   private readonly running: Promise<void>;
+  /** Which of `options.urls` it connects to next, or is connected to. */
+  private node = 0;
 
   constructor(@Inject(BROKER_OPTIONS) readonly options: BrokerOptions) {
     this.manage({
@@ -93,8 +95,9 @@ export class BrokerConnection implements OnApplicationShutdown {
     this.running = this.run();
   }
 
+  /** The node it is connected to, or tries next. */
   get address(): string {
-    return redactUrl(this.options.url);
+    return redactUrl(this.options.urls[this.node]);
   }
 
   /** What keeps the broker from working for this service, if anything, where and why: for logs. */
@@ -179,7 +182,10 @@ export class BrokerConnection implements OnApplicationShutdown {
           `Cannot reach RabbitMQ at ${this.address}: ${(error as Error).message}; retrying`,
         );
       }
-      if (!this.closing) await this.sleep(RECONNECT_DELAY_MS);
+      // A node lost is likely down: the next try goes to the next node of the cluster, and only
+      // a whole round of them waits.
+      this.node = (this.node + 1) % this.options.urls.length;
+      if (!this.closing && this.node === 0) await this.sleep(RECONNECT_DELAY_MS);
     }
   }
 
@@ -226,7 +232,7 @@ export class BrokerConnection implements OnApplicationShutdown {
   }
 
   private connectionUrl(): string {
-    const url = new URL(this.options.url);
+    const url = new URL(this.options.urls[this.node]);
     if (!url.searchParams.has('heartbeat')) {
       url.searchParams.set('heartbeat', String(HEARTBEAT_SECONDS));
     }

@@ -1,7 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 
 export interface BrokerOptions {
-  url: string;
+  /** The broker, or the nodes of a cluster: connected to one at a time, in turn. */
+  urls: readonly string[];
   /** Named in the connection so the RabbitMQ management UI shows who is connected. */
   connectionName: string;
   /**

@@ -27,7 +27,7 @@ describe('environmentValidator', () => {
     const environment = validate({ LOG_FORMAT: 'json' });
     expect(environment).toMatchObject({
       EXAMPLE_HTTP_PORT: 3000,
-      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      RABBITMQ_URL: ['amqp://guest:guest@127.0.0.1:5672'],
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
     });
@@ -51,6 +51,20 @@ describe('environmentValidator', () => {
     expect(validate({ DATABASE_POOL_SIZE: '25' }).DATABASE_POOL_SIZE).toBe(25);
     const error = catchError(() => validate({ DATABASE_POOL_SIZE: '1' })) as ConfigurationError;
     expect(error.problems).toEqual([expect.stringMatching(/^DATABASE_POOL_SIZE .*"1"/)]);
+  });
+
+  it('takes the nodes of a RabbitMQ cluster as a comma-separated list, checking each', () => {
+    expect(
+      validate({ RABBITMQ_URL: 'amqp://a:b@rabbit-1:5672/, amqp://a:b@rabbit-2:5672/' })
+        .RABBITMQ_URL,
+    ).toEqual(['amqp://a:b@rabbit-1:5672/', 'amqp://a:b@rabbit-2:5672/']);
+    const error = catchError(() =>
+      validate({ RABBITMQ_URL: 'amqp://a:b@rabbit-1:5672/,http://rabbit-2' }),
+    ) as ConfigurationError;
+    // Named, never echoed: it carries passwords.
+    expect(error.problems).toEqual([
+      'RABBITMQ_URL must be a URL of the form amqp://host:port or amqps://host:port',
+    ]);
   });
 
   it('converts numbers given as text', () => {

@@ -13,6 +13,7 @@ import {
   registerDecorator,
   validateSync,
   type ValidationError,
+  type ValidationOptions,
 } from 'class-validator';
 
 /** A configuration problem, reported by variable name so an operator can fix it at once. */
@@ -24,12 +25,16 @@ export class ConfigurationError extends Error {
 }
 
 /** A connection URL whose scheme is one of `protocols` (for example `postgres:`). */
-export function IsConnectionUrl(protocols: string[]): PropertyDecorator {
+export function IsConnectionUrl(
+  protocols: string[],
+  options?: ValidationOptions,
+): PropertyDecorator {
   return (target, propertyName) =>
     registerDecorator({
       name: 'isConnectionUrl',
       target: target.constructor,
       propertyName: propertyName as string,
+      options,
       constraints: [protocols],
       validator: {
         validate: (value: unknown) => {
@@ -123,8 +128,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Settings every service shares; each service's schema extends it with its own. */
 export class ServiceEnvironment {
-  @IsConnectionUrl(['amqp:', 'amqps:'])
-  RABBITMQ_URL: string = 'amqp://guest:guest@127.0.0.1:5672';
+  /**
+   * The broker, or the nodes of a RabbitMQ cluster, comma-separated: the service connects to
+   * one and moves to the next when it cannot reach it or loses it.
+   */
+  @Transform(commaList)
+  @ArrayNotEmpty({ message: 'must name at least one broker' })
+  @IsConnectionUrl(['amqp:', 'amqps:'], { each: true })
+  RABBITMQ_URL: string[] = ['amqp://guest:guest@127.0.0.1:5672'];
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
