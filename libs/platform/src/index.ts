@@ -16,6 +16,7 @@ export * from './database/connection-settings.js';
 export * from './database/database.js';
 export * from './database/database.module.js';
 export * from './database/migrate.js';
+export * from './metrics/metrics.js';
 export * from './database/postgres-options.js';
 export * from './database/transient.js';
 export * from './http/body-schema.js';

@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { migrate } from './database/migrate.js';
 import { postgresOptions } from './database/postgres-options.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { loggingModule } from './logging/logging.module.js';
 import type { ServiceDefinition } from './service-definition.js';
 
@@ -65,6 +66,7 @@ export class PlatformModule {
           }),
         }),
         HealthModule,
+        MetricsModule,
         // Every HTTP route requires a bearer token unless it is @Public().
         AuthModule,
       ],

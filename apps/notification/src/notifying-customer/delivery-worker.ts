@@ -4,9 +4,16 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Database, PeriodicTask } from '@ordering/platform';
+import { Database, PeriodicTask, readOnScrape } from '@ordering/platform';
+import { Counter } from 'prom-client';
 import { DeliveryChannel } from './channels/delivery-channel.js';
 import type { Notification } from './notification.entity.js';
+
+const deliveries = new Counter({
+  name: 'notification_deliveries_total',
+  help: 'Attempts to deliver a notification, by outcome (sent or failed, to be tried again).',
+  labelNames: ['outcome'] as const,
+});
 
 const CHECK_EVERY_MS = 250;
 const BATCH = 100;
@@ -60,7 +67,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly database: Database,
     private readonly channel: DeliveryChannel,
-  ) {}
+  ) {
+    readOnScrape(
+      'notifications_pending',
+      'Notifications waiting to be delivered (a first time, or again after a failure).',
+      [],
+      async (gauge) => {
+        const [{ pending }] = await database.query<{ pending: number }>(
+          "SELECT count(*)::int AS pending FROM notifications WHERE status = 'PENDING'",
+        );
+        gauge.set(pending);
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start();
@@ -91,6 +110,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           failed.push({ id: notification.id, error: message.slice(0, 1000) });
         }
       }
+      deliveries.inc({ outcome: 'sent' }, sent.length);
+      deliveries.inc({ outcome: 'failed' }, failed.length);
       if (sent.length > 0) await this.recordRetrying(MARK_SENT, [sent]);
       if (failed.length > 0) {
         await this.recordRetrying(MARK_FAILED, [

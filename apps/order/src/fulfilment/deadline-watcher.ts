@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Database, isTransient, PeriodicTask } from '@ordering/platform';
+import { Database, isTransient, PeriodicTask, readOnScrape } from '@ordering/platform';
 import { FulfilmentPolicy } from './fulfilment-policy.js';
 
 const CHECK_EVERY_MS = 500;
@@ -28,7 +28,22 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly database: Database,
     private readonly policy: FulfilmentPolicy,
-  ) {}
+  ) {
+    readOnScrape(
+      'reservation_deadlines',
+      'Reservation deadlines of orders still PENDING, by state: pending (not due yet) or overdue.',
+      ['state'],
+      async (gauge) => {
+        const [row] = await database.query<{ pending: number; overdue: number }>(
+          `SELECT count(*) FILTER (WHERE due_at > now())::int AS pending,
+                  count(*) FILTER (WHERE due_at <= now())::int AS overdue
+           FROM reservation_deadlines`,
+        );
+        gauge.set({ state: 'pending' }, row.pending);
+        gauge.set({ state: 'overdue' }, row.overdue);
+      },
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start();

@@ -1,9 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { EventMetadata, RecordedEvent } from '@ordering/event-store';
+import type { EventMetadata, Handled, RecordedEvent } from '@ordering/event-store';
+import { Histogram } from 'prom-client';
 import { Clock, type Transaction } from '@ordering/platform';
-import type { OrderEvent } from '../ordering/domain/order.js';
+import type { Order, OrderEvent } from '../ordering/domain/order.js';
 import { OrderCommands } from '../ordering/order-stream.js';
 import { decideFulfilment, type FulfilmentTrigger } from './domain/fulfilment.js';
+
+const sagaDuration = new Histogram({
+  name: 'fulfilment_saga_duration_seconds',
+  help: 'From an order placed to the saga ending it, by outcome (confirmed or rejected).',
+  labelNames: ['outcome'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+});
 
 interface Step {
   orderId: string;
@@ -43,18 +51,20 @@ export class FulfilmentPolicy {
     metadata: EventMetadata,
     tx: Transaction,
   ): Promise<readonly RecordedEvent<OrderEvent>[]> {
-    const { events } = await this.orders.handle(
+    const handled = await this.orders.handle(
       orderId,
       (state) => decideFulfilment(trigger, state, this.clock.now()) ?? undefined,
       { metadata, tx },
     );
+    this.measure(tx, [handled]);
+    const { events } = handled;
     if (events.length === 0) this.logger.debug(`Order ${orderId}: ${trigger.type} changes nothing`);
     return events;
   }
 
   private async decide(tx: Transaction, steps: readonly Step[]): Promise<void> {
     const now = this.clock.now();
-    await this.orders.handleMany(
+    const handled = await this.orders.handleMany(
       steps.map(({ orderId, trigger, metadata }) => ({
         id: orderId,
         command: (state) => decideFulfilment(trigger, state, now) ?? undefined,
@@ -62,5 +72,25 @@ export class FulfilmentPolicy {
       })),
       { tx },
     );
+    this.measure(tx, handled);
+  }
+
+  /** Each order this transaction ends, in the saga's duration histogram once it has committed. */
+  private measure(tx: Transaction, handled: readonly Handled<Order, OrderEvent>[]): void {
+    const ended = handled.flatMap(({ state, events }) =>
+      events.length > 0 && (state.status === 'CONFIRMED' || state.status === 'REJECTED')
+        ? [state]
+        : [],
+    );
+    if (ended.length === 0) return;
+    const now = this.clock.now().getTime();
+    tx.afterCommit(() => {
+      for (const state of ended) {
+        sagaDuration.observe(
+          { outcome: state.status.toLowerCase() },
+          (now - Date.parse(state.placedAt)) / 1000,
+        );
+      }
+    });
   }
 }

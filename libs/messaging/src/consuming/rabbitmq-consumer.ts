@@ -16,6 +16,8 @@ import {
   PeriodicTask,
   publishConfirmed,
   type Transaction,
+  messageBatchDuration,
+  messagesConsumed,
 } from '@ordering/platform';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -281,7 +283,10 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
         await this.apply([delivery]);
         return this.ack(delivery);
       } catch (error) {
-        if (error instanceof DuplicateDelivery) return this.ack(delivery);
+        if (error instanceof DuplicateDelivery) {
+          this.count(event.type, 'duplicate');
+          return this.ack(delivery);
+        }
         if (!isTransient(error)) return this.retryOrDeadLetter(delivery, error as Error);
         // Its channel is gone (the broker redelivers it) or the service is stopping.
         if (!this.isOpen(channel) || this.closing) return;
@@ -306,6 +311,16 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
    * normally when every message is applied or was already; throws when nothing committed.
    */
   private async apply(batch: readonly Delivery[]): Promise<void> {
+    const queue = this.options.queue.name;
+    const endTimer = messageBatchDuration.startTimer({ messaging_destination_name: queue });
+    try {
+      await this.applyTimed(batch);
+    } finally {
+      endTimer();
+    }
+  }
+
+  private async applyTimed(batch: readonly Delivery[]): Promise<void> {
     const { database, consumer } = this.options;
     // Most duplicates are turned away here, before a handler asks anything of anyone.
     const seen = await database.query<{ message_id: string }>(
@@ -316,6 +331,9 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     const done = new Set(seen.map((row) => row.message_id));
     // A message delivered twice in one batch counts once.
     const fresh = batch.filter((d) => !done.has(d.event.id) && done.add(d.event.id));
+    for (const delivery of batch) {
+      if (!fresh.includes(delivery)) this.count(delivery.event.type, 'duplicate');
+    }
     if (fresh.length === 0) return;
 
     const effects = await Promise.all(fresh.map((delivery) => this.invoke(delivery)));
@@ -336,6 +354,15 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       },
       { label: `consume ${[...new Set(events.map((e) => e.type))].join(', ')}` },
     );
+    for (const event of events) this.count(event.type, 'handled');
+  }
+
+  private count(type: string, outcome: 'handled' | 'duplicate' | 'retried' | 'dead_lettered') {
+    messagesConsumed.inc({
+      messaging_destination_name: this.options.queue.name,
+      message_type: type,
+      outcome,
+    });
   }
 
   /** Runs the Nest handler (guards, interceptors, filters, logging hooks included) to its end. */
@@ -372,14 +399,15 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
   }
 
   private async retryOrDeadLetter(
-    { message, channel, attempt }: Delivery,
+    { message, channel, attempt, event }: Delivery,
     error: Error,
   ): Promise<void> {
     const lastError = `${error.name}: ${error.message}`.slice(0, 1000);
     if (attempt >= this.options.retry.attempts) {
-      return this.deadLetter(message, channel, 'handler-failed', lastError, attempt);
+      return this.deadLetter(message, channel, 'handler-failed', lastError, attempt, event.type);
     }
     const delay = retryDelay(this.options.retry, attempt);
+    this.count(event.type, 'retried');
     this.log.warn(
       `${message.properties.type} ${message.properties.messageId} failed (attempt ${attempt}), ` +
         `retrying in ${delay} ms: ${lastError}`,
@@ -396,11 +424,14 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     reason: string,
     detail: string,
     attempts: number,
+    /** Its type, once validated: a message that failed validation may claim any. */
+    type = 'unknown',
   ): Promise<void> {
     this.log.error(
       `Dead-lettering ${message.properties.type ?? 'message'} ${message.properties.messageId ?? ''} ` +
         `from ${this.options.queue.name}: ${reason}: ${detail}`,
     );
+    this.count(type, 'dead_lettered');
     await this.republish(message, channel, deadLetterQueueOf(this.options.queue.name), {
       'x-death-reason': reason,
       'x-last-error': detail.slice(0, 1000),

@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { BrokerConnection, Database, PeriodicTask } from '@ordering/platform';
+import { BrokerConnection, Database, PeriodicTask, readOnScrape } from '@ordering/platform';
 import { MESSAGING_OPTIONS, type MessagingOptions } from '../messaging.module-definition.js';
 import { CHANNEL_LOST, OutboxPublisher, type Outcome, type OutboxRow } from './outbox-publisher.js';
 import { WROTE_TO_OUTBOX } from './outbox.js';
@@ -86,6 +86,35 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.leadership = new RelayLeadership(database, () => this.wakeUp());
     this.publisher = new OutboxPublisher(broker);
     this.cleanup = new PeriodicTask('Outbox clean-up', CLEANUP_EVERY_MS, () => this.cleanUp());
+    readOnScrape(
+      'outbox_unsent_messages',
+      'Outbox rows committed and not yet published.',
+      [],
+      async (gauge) => {
+        const [{ unsent }] = await database.query<{ unsent: number }>(
+          'SELECT count(*)::int AS unsent FROM outbox WHERE sent_at IS NULL',
+        );
+        gauge.set(unsent);
+      },
+    );
+    readOnScrape(
+      'outbox_oldest_unsent_age_seconds',
+      'How long the oldest unsent outbox row has waited: how far behind the relay is.',
+      [],
+      async (gauge) => {
+        const [oldest] = await database.query<{ age: number }>(
+          `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM outbox
+           WHERE sent_at IS NULL ORDER BY id LIMIT 1`,
+        );
+        gauge.set(oldest?.age ?? 0);
+      },
+    );
+    readOnScrape(
+      'outbox_relay_leader',
+      '1 while this instance leads the relay (publishes the outbox), 0 while it stands by.',
+      [],
+      (gauge) => gauge.set(this.isLeader ? 1 : 0),
+    );
   }
 
   get isLeader(): boolean {

@@ -16,6 +16,7 @@ import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from '../http/problem-deta
 import { type ProblemDetails, problemType } from '../http/problem.exception.js';
 import { limitRates } from '../http/rate-limits.js';
 import { createValidationPipe } from '../http/validation.js';
+import { httpRequestDuration } from '../metrics/metrics.js';
 import { PropagatedHeadersInterceptor } from '../request-metadata.js';
 import type { ServiceDefinition } from '../service-definition.js';
 import { preflight, UnreachableDependencyError } from './preflight.js';
@@ -98,6 +99,20 @@ export async function configureHttpApp(
   }
   // Before any route is added, so that it applies to every route.
   await limitRates(app);
+  // By route template (`/orders/:orderId`), never by path: one series per route, not per order.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', async (request, reply) => {
+      httpRequestDuration.observe(
+        {
+          http_request_method: request.method,
+          http_route: request.routeOptions.url ?? 'unmatched',
+          http_response_status_code: reply.statusCode,
+        },
+        reply.elapsedTime / 1000,
+      );
+    });
   // Fastify's own parsers go: a body that is not JSON is refused with 415 rather than read as
   // text, and JSON is read by ours, which says where a syntax error is.
   app.getHttpAdapter().getInstance().removeAllContentTypeParsers();

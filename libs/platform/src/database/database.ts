@@ -190,6 +190,20 @@ export class Transaction extends OneConnection {
   /** Marks left by the work (the outbox sets one), read by commit listeners. */
   readonly marks = new Set<string>();
   private readonly gathered = new Map<object, Gathered>();
+  private readonly afterCommits: (() => void)[] = [];
+
+  /**
+   * Runs `listener` once the transaction has committed, never if it does not: for what must count
+   * only what happened (a metric), not what was tried and rolled back.
+   */
+  afterCommit(listener: () => void): void {
+    this.afterCommits.push(listener);
+  }
+
+  /** @internal */
+  committed(): void {
+    for (const listener of this.afterCommits.splice(0)) listener();
+  }
 
   /**
    * A list to gather work on under `key`, written together (set-based) by `flush` just before
@@ -333,6 +347,17 @@ export class Database implements Sql {
     return (this.dataSource.options as { url: string }).url;
   }
 
+  /** How much of the pool is in use, for the metrics. */
+  poolUsage(): { total: number; idle: number; waiting: number; max: number } {
+    const pool = this.pool;
+    return {
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    };
+  }
+
   /**
    * Runs `work` in a transaction and commits it; rolls it back if `work` throws. Statements of
    * `work` go through the `tx` it is given, and only through it.
@@ -365,6 +390,7 @@ export class Database implements Sql {
       // A broken connection is thrown away, never handed to the next unit of work.
       client.release(tx.lost);
     }
+    tx.committed();
     for (const listener of this.commitListeners) listener(tx);
     return result;
   }
