@@ -12,7 +12,10 @@ const SERVICES: ServiceName[] = ['order', 'inventory', 'notification'];
  * through HTTP and the broker.
  */
 export class OrderingSystem {
+  /** The first instance of each service. */
   readonly services = new Map<ServiceName, ServiceProcess>();
+  /** Every instance of each service, on one database and one queue (`instances`). */
+  readonly instances = new Map<ServiceName, ServiceProcess[]>();
   readonly admin = tokenFor('ops', { admin: true });
   /** The database of each service, by service name. */
   readonly databases = new Map<ServiceName, string>();
@@ -22,10 +25,11 @@ export class OrderingSystem {
   /**
    * `ownBrokerUsers`: each service connects as its own RabbitMQ user, allowed only its own
    * exchanges and queues (`scripts/broker-setup.mjs`), instead of the administrator.
+   * `instances`: how many processes of each service run, each on a port of its own.
    */
   constructor(
     private readonly env: Record<string, string> = {},
-    private readonly options: { ownBrokerUsers?: boolean } = {},
+    private readonly options: { ownBrokerUsers?: boolean; instances?: number } = {},
   ) {}
 
   /** The administrator's URL of the system's virtual host. */
@@ -43,42 +47,58 @@ export class OrderingSystem {
     if (this.options.ownBrokerUsers) {
       this.brokerUsers = await createServiceBrokerUsers(this.vhost.url);
     }
+    const count = this.options.instances ?? 1;
     const ports = Object.fromEntries(
-      await Promise.all(SERVICES.map(async (name) => [name, await freePort()] as const)),
-    ) as Record<ServiceName, number>;
+      await Promise.all(
+        SERVICES.map(async (name) => {
+          const taken: number[] = [];
+          while (taken.length < count) taken.push(await freePort());
+          return [name, taken] as const;
+        }),
+      ),
+    ) as Record<ServiceName, number[]>;
     for (const name of SERVICES) {
       const database = uniqueDatabaseName(name);
       this.databases.set(name, database);
       const upper = name.toUpperCase();
-      this.services.set(
-        name,
-        new ServiceProcess(name, ports[name], {
-          [`${upper}_HTTP_PORT`]: String(ports[name]),
-          [`${upper}_DATABASE_URL`]: databaseUrl(database),
-          RABBITMQ_URL: this.brokerUrlOf(name),
-          ORDER_API_URL: `http://127.0.0.1:${ports.order}`,
-          INVENTORY_DEMO_CATALOGUE: 'false',
-          RETRY_BASE_DELAY_MS: '100',
-          RETRY_MAX_DELAY_MS: '1000',
-          LOG_LEVEL: 'warn',
-          ...UNLIMITED_RATES,
-          ...this.env,
-        }),
+      const instances = ports[name].map(
+        (port, index) =>
+          new ServiceProcess(name, port, {
+            [`${upper}_HTTP_PORT`]: String(port),
+            [`${upper}_DATABASE_URL`]: databaseUrl(database),
+            RABBITMQ_URL: this.brokerUrlOf(name),
+            ORDER_API_URL: `http://127.0.0.1:${ports.order[index]}`,
+            INVENTORY_DEMO_CATALOGUE: 'false',
+            RETRY_BASE_DELAY_MS: '100',
+            RETRY_MAX_DELAY_MS: '1000',
+            LOG_LEVEL: 'warn',
+            ...UNLIMITED_RATES,
+            ...this.env,
+          }),
       );
+      this.instances.set(name, instances);
+      this.services.set(name, instances[0]);
     }
-    await Promise.all([...this.services.values()].map((service) => service.start()));
+    // Together: instances of one service starting at once is part of what is tested.
+    await Promise.all(this.all().map((service) => service.start()));
     return this;
   }
 
+  private all(): ServiceProcess[] {
+    return [...this.instances.values()].flat();
+  }
+
   async stop(): Promise<void> {
-    await Promise.all([...this.services.values()].map((service) => service.stop()));
+    await Promise.all(this.all().map((service) => service.stop()));
     await Promise.all([...this.databases.values()].map(dropDatabase));
     await this.vhost?.remove();
     await this.brokerUsers?.remove();
   }
 
+  /** The first instance of `name` still running (the first one, if none is). */
   service(name: ServiceName): ServiceProcess {
-    return this.services.get(name)!;
+    const instances = this.instances.get(name)!;
+    return instances.find((instance) => instance.isRunning()) ?? instances[0];
   }
 
   http(name: ServiceName) {
