@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   eventually,
   httpClient,
+  metricValue,
   OrderingSystem,
   tokenFor,
   type ServiceName,
@@ -15,7 +16,7 @@ const ORDERS = 40;
 /** Whether this instance leads its service's outbox relay, from its own /metrics. */
 async function leads(instance: ServiceProcess): Promise<boolean> {
   const text = await (await fetch(`${instance.url}/metrics`)).text();
-  return /^outbox_relay_leader 1$/m.test(text);
+  return metricValue(text, 'outbox_relay_leader') === 1;
 }
 
 describe('two instances of every service, one of each killed midway', () => {
@@ -66,8 +67,13 @@ describe('two instances of every service, one of each killed midway', () => {
       const sku = `MUG-${randomUUID().slice(0, 6)}`.toUpperCase();
       await system.stock(sku, 1000);
       const orders = instancesOf('order');
-      const leader = (await leads(orders[0])) ? orders[0] : orders[1];
-      const standby = leader === orders[0] ? orders[1] : orders[0];
+      // Exactly one of them leads once both are up; the one killed below is that one.
+      const leading = await eventually(async () => {
+        const found = [await leads(orders[0]), await leads(orders[1])];
+        expect(found.filter(Boolean)).toHaveLength(1);
+        return found;
+      });
+      const [leader, standby] = leading[0] ? [orders[0], orders[1]] : [orders[1], orders[0]];
       expect(await leads(standby)).toBe(false);
 
       const orderIds: string[] = [];

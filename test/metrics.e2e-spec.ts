@@ -1,26 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eventually, OrderingSystem, type ServiceName } from '@ordering/testing';
+import { eventually, metricValue, OrderingSystem, type ServiceName } from '@ordering/testing';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
-
-/**
- * The value of the series `name` whose labels include `labels`, summed over the others; undefined
- * when no such series is served. Reads Prometheus' text format as Prometheus would.
- */
-function valueOf(text: string, name: string, labels: Record<string, string> = {}) {
-  let sum: number | undefined;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) {
-      sum = (sum ?? 0) + Number(match[3]);
-    }
-  }
-  return sum;
-}
 
 describe('GET /metrics of every service, while orders flow', () => {
   const system = new OrderingSystem({ DATABASE_POOL_SIZE: '7' });
@@ -53,7 +34,7 @@ describe('GET /metrics of every service, while orders flow', () => {
     );
 
     const moved = (service: ServiceName, text: string, name: string, labels = {}) =>
-      (valueOf(text, name, labels) ?? 0) - (valueOf(before[service], name, labels) ?? 0);
+      (metricValue(text, name, labels) ?? 0) - (metricValue(before[service], name, labels) ?? 0);
 
     const order = await scrape('order');
     const placed = {
@@ -71,13 +52,13 @@ describe('GET /metrics of every service, while orders flow', () => {
     const saga = 'fulfilment_saga_duration_seconds_count';
     expect(moved('order', order, saga, { outcome: 'confirmed' })).toBe(1);
     expect(moved('order', order, saga, { outcome: 'rejected' })).toBe(1);
-    expect(valueOf(order, 'outbox_relay_leader')).toBe(1);
-    expect(valueOf(order, 'outbox_unsent_messages')).toBeGreaterThanOrEqual(0);
-    expect(valueOf(order, 'outbox_oldest_unsent_age_seconds')).toBeGreaterThanOrEqual(0);
-    expect(valueOf(order, 'reservation_deadlines', { state: 'overdue' })).toBe(0);
-    expect(valueOf(order, 'db_client_connection_max')).toBe(7);
-    expect(valueOf(order, 'db_client_connection_count')).toBeGreaterThan(0);
-    expect(valueOf(order, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(metricValue(order, 'outbox_relay_leader')).toBe(1);
+    expect(metricValue(order, 'outbox_unsent_messages')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(order, 'outbox_oldest_unsent_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(order, 'reservation_deadlines', { state: 'overdue' })).toBe(0);
+    expect(metricValue(order, 'db_client_connection_max')).toBe(7);
+    expect(metricValue(order, 'db_client_connection_count')).toBeGreaterThan(0);
+    expect(metricValue(order, 'process_cpu_seconds_total')).toBeGreaterThan(0);
 
     const inventory = await scrape('inventory');
     expect(
@@ -96,14 +77,18 @@ describe('GET /metrics of every service, while orders flow', () => {
     expect(
       moved('notification', notification, 'notification_deliveries_total', { outcome: 'sent' }),
     ).toBeGreaterThanOrEqual(2);
-    expect(valueOf(notification, 'notifications_pending')).toBeGreaterThanOrEqual(0);
+    expect(metricValue(notification, 'notifications_pending')).toBeGreaterThanOrEqual(0);
   });
 
   it('counts a poison message as dead-lettered, of type "unknown" since it cannot be trusted', async () => {
-    const before = valueOf(await scrape('inventory'), 'messaging_client_consumed_messages_total', {
-      outcome: 'dead_lettered',
-      message_type: 'unknown',
-    });
+    const before = metricValue(
+      await scrape('inventory'),
+      'messaging_client_consumed_messages_total',
+      {
+        outcome: 'dead_lettered',
+        message_type: 'unknown',
+      },
+    );
     const connection = await amqplib.connect(system.rabbitmqUrl);
     try {
       const channel = await connection.createConfirmChannel();
@@ -114,7 +99,7 @@ describe('GET /metrics of every service, while orders flow', () => {
     }
     await eventually(async () =>
       expect(
-        valueOf(await scrape('inventory'), 'messaging_client_consumed_messages_total', {
+        metricValue(await scrape('inventory'), 'messaging_client_consumed_messages_total', {
           outcome: 'dead_lettered',
           message_type: 'unknown',
         }),

@@ -12,3 +12,4 @@ export * from './test-publisher.js';
 export * from './fault-injection.js';
 export * from './smtp-server.js';
 export * from './open-api-limits.js';
+export * from './metrics.js';

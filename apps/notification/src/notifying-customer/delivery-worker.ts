@@ -59,6 +59,7 @@ type Claimed = Pick<Notification, 'id' | 'orderId' | 'kind' | 'recipient' | 'sub
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
+  private removeMetrics?: () => void;
   private readonly task = new PeriodicTask('Notification deliveries', CHECK_EVERY_MS, () =>
     this.deliverDue(),
   );
@@ -67,25 +68,25 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly database: Database,
     private readonly channel: DeliveryChannel,
-  ) {
-    readOnScrape(
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.removeMetrics = readOnScrape(
       'notifications_pending',
       'Notifications waiting to be delivered (a first time, or again after a failure).',
       [],
       async (gauge) => {
-        const [{ pending }] = await database.query<{ pending: number }>(
+        const [{ pending }] = await this.database.query<{ pending: number }>(
           "SELECT count(*)::int AS pending FROM notifications WHERE status = 'PENDING'",
         );
         gauge.set(pending);
       },
     );
-  }
-
-  onApplicationBootstrap(): void {
     this.task.start();
   }
 
   onApplicationShutdown(): Promise<void> {
+    this.removeMetrics?.();
     this.stopping = true;
     return this.task.stop();
   }

@@ -21,6 +21,7 @@ const MAX_BACKOFF_SECONDS = 60;
 @Injectable()
 export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeadlineWatcher.name);
+  private removeMetrics?: () => void;
   private readonly task = new PeriodicTask('Reservation deadlines', CHECK_EVERY_MS, () =>
     this.fireDue(),
   );
@@ -28,13 +29,15 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly database: Database,
     private readonly policy: FulfilmentPolicy,
-  ) {
-    readOnScrape(
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.removeMetrics = readOnScrape(
       'reservation_deadlines',
       'Reservation deadlines of orders still PENDING, by state: pending (not due yet) or overdue.',
       ['state'],
       async (gauge) => {
-        const [row] = await database.query<{ pending: number; overdue: number }>(
+        const [row] = await this.database.query<{ pending: number; overdue: number }>(
           `SELECT count(*) FILTER (WHERE due_at > now())::int AS pending,
                   count(*) FILTER (WHERE due_at <= now())::int AS overdue
            FROM reservation_deadlines`,
@@ -43,13 +46,11 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
         gauge.set({ state: 'overdue' }, row.overdue);
       },
     );
-  }
-
-  onApplicationBootstrap(): void {
     this.task.start();
   }
 
   onApplicationShutdown(): Promise<void> {
+    this.removeMetrics?.();
     return this.task.stop();
   }
 

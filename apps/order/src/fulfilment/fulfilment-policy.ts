@@ -83,8 +83,8 @@ export class FulfilmentPolicy {
         : [],
     );
     if (ended.length === 0) return;
-    const now = this.clock.now().getTime();
     tx.afterCommit(() => {
+      const now = this.clock.now().getTime();
       for (const state of ended) {
         sagaDuration.observe(
           { outcome: state.status.toLowerCase() },

@@ -331,10 +331,12 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     const done = new Set(seen.map((row) => row.message_id));
     // A message delivered twice in one batch counts once.
     const fresh = batch.filter((d) => !done.has(d.event.id) && done.add(d.event.id));
-    for (const delivery of batch) {
-      if (!fresh.includes(delivery)) this.count(delivery.event.type, 'duplicate');
-    }
-    if (fresh.length === 0) return;
+    // Counted once the batch is through: one that fails is handled again message by message.
+    const duplicates = batch.length === fresh.length ? [] : batch.filter((d) => !fresh.includes(d));
+    const countDuplicates = () => {
+      for (const { event } of duplicates) this.count(event.type, 'duplicate');
+    };
+    if (fresh.length === 0) return countDuplicates();
 
     const effects = await Promise.all(fresh.map((delivery) => this.invoke(delivery)));
     const events = fresh.map((d) => d.event);
@@ -355,6 +357,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       { label: `consume ${[...new Set(events.map((e) => e.type))].join(', ')}` },
     );
     for (const event of events) this.count(event.type, 'handled');
+    countDuplicates();
   }
 
   private count(type: string, outcome: 'handled' | 'duplicate' | 'retried' | 'dead_lettered') {
@@ -407,15 +410,17 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       return this.deadLetter(message, channel, 'handler-failed', lastError, attempt, event.type);
     }
     const delay = retryDelay(this.options.retry, attempt);
-    this.count(event.type, 'retried');
     this.log.warn(
       `${message.properties.type} ${message.properties.messageId} failed (attempt ${attempt}), ` +
         `retrying in ${delay} ms: ${lastError}`,
     );
-    await this.republish(message, channel, retryQueueOf(this.options.queue.name, delay), {
-      'x-attempt': attempt + 1,
-      'x-last-error': lastError,
-    });
+    const moved = await this.republish(
+      message,
+      channel,
+      retryQueueOf(this.options.queue.name, delay),
+      { 'x-attempt': attempt + 1, 'x-last-error': lastError },
+    );
+    if (moved) this.count(event.type, 'retried');
   }
 
   private async deadLetter(
@@ -431,27 +436,33 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       `Dead-lettering ${message.properties.type ?? 'message'} ${message.properties.messageId ?? ''} ` +
         `from ${this.options.queue.name}: ${reason}: ${detail}`,
     );
-    this.count(type, 'dead_lettered');
-    await this.republish(message, channel, deadLetterQueueOf(this.options.queue.name), {
-      'x-death-reason': reason,
-      'x-last-error': detail.slice(0, 1000),
-      'x-attempts': attempts,
-      'x-original-queue': this.options.queue.name,
-      'x-dead-lettered-at': new Date().toISOString(),
-    });
+    const moved = await this.republish(
+      message,
+      channel,
+      deadLetterQueueOf(this.options.queue.name),
+      {
+        'x-death-reason': reason,
+        'x-last-error': detail.slice(0, 1000),
+        'x-attempts': attempts,
+        'x-original-queue': this.options.queue.name,
+        'x-dead-lettered-at': new Date().toISOString(),
+      },
+    );
+    if (moved) this.count(type, 'dead_lettered');
   }
 
   /**
    * Puts a copy on another queue and acknowledges the original once the broker has confirmed the
    * copy: at worst a crash in between delivers the message twice, never zero times. A copy that
-   * is not confirmed sends the original back to its queue, to be handled again.
+   * is not confirmed sends the original back to its queue, to be handled again. Returns whether
+   * the copy was confirmed.
    */
   private async republish(
     message: ConsumeMessage,
     channel: ConfirmChannel,
     queue: string,
     headers: Record<string, unknown>,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await publishConfirmed(
         channel,
@@ -471,9 +482,10 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       // A short pause, so that a broker refusing every copy is not asked again in a tight loop.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       if (this.isOpen(channel)) channel.nack(message, false, true);
-      return;
+      return false;
     }
     this.ack({ message, channel });
+    return true;
   }
 
   /**

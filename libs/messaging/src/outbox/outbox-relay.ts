@@ -77,6 +77,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private notifying = false;
   private notifyAgain = false;
   private stopListening?: () => void;
+  private removeMetrics: (() => void)[] = [];
 
   constructor(
     private readonly database: Database,
@@ -86,35 +87,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     this.leadership = new RelayLeadership(database, () => this.wakeUp());
     this.publisher = new OutboxPublisher(broker);
     this.cleanup = new PeriodicTask('Outbox clean-up', CLEANUP_EVERY_MS, () => this.cleanUp());
-    readOnScrape(
-      'outbox_unsent_messages',
-      'Outbox rows committed and not yet published.',
-      [],
-      async (gauge) => {
-        const [{ unsent }] = await database.query<{ unsent: number }>(
-          'SELECT count(*)::int AS unsent FROM outbox WHERE sent_at IS NULL',
-        );
-        gauge.set(unsent);
-      },
-    );
-    readOnScrape(
-      'outbox_oldest_unsent_age_seconds',
-      'How long the oldest unsent outbox row has waited: how far behind the relay is.',
-      [],
-      async (gauge) => {
-        const [oldest] = await database.query<{ age: number }>(
-          `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM outbox
-           WHERE sent_at IS NULL ORDER BY id LIMIT 1`,
-        );
-        gauge.set(oldest?.age ?? 0);
-      },
-    );
-    readOnScrape(
-      'outbox_relay_leader',
-      '1 while this instance leads the relay (publishes the outbox), 0 while it stands by.',
-      [],
-      (gauge) => gauge.set(this.isLeader ? 1 : 0),
-    );
   }
 
   get isLeader(): boolean {
@@ -122,6 +94,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
+    this.removeMetrics = [
+      readOnScrape(
+        'outbox_unsent_messages',
+        'Outbox rows committed and not yet published.',
+        [],
+        async (gauge) => {
+          const [{ unsent }] = await this.database.query<{ unsent: number }>(
+            'SELECT count(*)::int AS unsent FROM outbox WHERE sent_at IS NULL',
+          );
+          gauge.set(unsent);
+        },
+      ),
+      readOnScrape(
+        'outbox_oldest_unsent_age_seconds',
+        'How long the oldest unsent outbox row has waited: how far behind the relay is.',
+        [],
+        async (gauge) => {
+          const [oldest] = await this.database.query<{ age: number }>(
+            `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM outbox
+           WHERE sent_at IS NULL ORDER BY id LIMIT 1`,
+          );
+          gauge.set(oldest?.age ?? 0);
+        },
+      ),
+      readOnScrape(
+        'outbox_relay_leader',
+        '1 while this instance leads the relay (publishes the outbox), 0 while it stands by.',
+        [],
+        (gauge) => gauge.set(this.isLeader ? 1 : 0),
+      ),
+    ];
     this.stopListening = this.database.onCommit((tx) => {
       if (tx.marks.has(WROTE_TO_OUTBOX)) this.announce();
     });
@@ -132,6 +135,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     this.stopListening?.();
+    for (const remove of this.removeMetrics) remove();
     this.running = false;
     this.stop();
     this.wake?.();
@@ -152,7 +156,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         // What the last leader left to clean up is cleaned up now, not in ten minutes.
         if (!wasLeader) void this.cleanup.runNow();
         const published = await this.relayBatches();
-        if (published === 0) await this.idle();
+        // The channel dropped mid-batch: on again as soon as it is back, not at the next poll.
+        if (!this.publisher.isOpen) await this.publisher.whenOpen(this.stopping);
+        else if (published === 0) await this.idle();
       } catch (error) {
         this.logger.warn(`Outbox relay interrupted: ${(error as Error).message}; retrying`);
         await this.leadership.resign();

@@ -64,6 +64,40 @@ describe('Database: the one way to run SQL (real PostgreSQL)', () => {
     await test.dataSource.query('TRUNCATE notes');
   });
 
+  it('runs what waits for the commit only after it, never after a rollback or a lost connection', async () => {
+    const ran: string[] = [];
+    await test.database.transaction(async (tx) => {
+      await tx.query('INSERT INTO notes VALUES ($1)', ['after commit']);
+      tx.afterCommit(() => ran.push('committed'));
+      // One that throws is logged: the transaction has committed, its caller must not be told otherwise.
+      tx.afterCommit(() => {
+        throw new Error('a listener that fails');
+      });
+      tx.afterCommit(() => ran.push('after the failing one'));
+    });
+    await expect(
+      test.database.transaction(async (tx) => {
+        tx.afterCommit(() => ran.push('rolled back'));
+        throw new Marker();
+      }),
+    ).rejects.toBeInstanceOf(Marker);
+    const broken = faults.breakBefore({ label: 'after-commit', text: /^COMMIT/ });
+    await expect(
+      test.database.transaction(
+        async (tx) => {
+          tx.afterCommit(() => ran.push('connection lost'));
+          await tx.query('SELECT 1');
+        },
+        { label: 'after-commit' },
+      ),
+    ).rejects.toBeInstanceOf(ConnectionLostError);
+    await broken;
+
+    expect(ran).toEqual(['committed', 'after the failing one']);
+    expect(await rows()).toEqual(['after commit']);
+    await test.dataSource.query('TRUNCATE notes');
+  });
+
   it('prepares a statement once per connection, unless it is to be planned per execution', async () => {
     const prepared = await test.database.transaction(async (tx) => {
       await tx.query('SELECT note FROM notes WHERE note = ANY($1::text[]) -- marker-once', [['a']]);

@@ -75,6 +75,18 @@ export class TransactionEndedError extends Error {
 }
 
 const logger = new Logger('Database');
+
+/**
+ * Runs what reacts to a commit: one that throws is logged, never thrown to the transaction's
+ * caller, for whom the work has committed (a consumer would retry a message it has applied).
+ */
+function afterCommitted(listener: (tx: Transaction) => void, tx: Transaction): void {
+  try {
+    listener(tx);
+  } catch (error) {
+    logger.error(`After the commit of ${tx.label}: ${(error as Error).stack}`);
+  }
+}
 const openTransactions = new AsyncLocalStorage<Transaction>();
 const statementNames = new Map<string, string>();
 const MANY_STATEMENT_TEXTS = 2000;
@@ -202,7 +214,7 @@ export class Transaction extends OneConnection {
 
   /** @internal */
   committed(): void {
-    for (const listener of this.afterCommits.splice(0)) listener();
+    for (const listener of this.afterCommits.splice(0)) afterCommitted(listener, this);
   }
 
   /**
@@ -391,7 +403,7 @@ export class Database implements Sql {
       client.release(tx.lost);
     }
     tx.committed();
-    for (const listener of this.commitListeners) listener(tx);
+    for (const listener of this.commitListeners) afterCommitted(listener, tx);
     return result;
   }
 

@@ -37,23 +37,33 @@ export const messageBatchDuration = new Histogram({
  * A gauge whose value is read when Prometheus scrapes (a query, a pool's counters). Made once per
  * name: a second provider of the same thing (tests start several services in one process)
  * replaces the reading, it does not fail on a name already registered. A reading that fails
- * (its database is down) leaves the gauge without a value for that scrape.
+ * (its database is down) leaves the gauge unknown for that scrape: NaN, or no series. Returns what removes
+ * it, for the provider's shutdown.
  */
 export function readOnScrape<L extends string>(
   name: string,
   help: string,
   labelNames: readonly L[],
   read: (gauge: Gauge<L>) => Promise<void> | void,
-): void {
+): () => void {
   metricsRegistry.removeSingleMetric(name);
-  new Gauge<L>({
+  const gauge = new Gauge<L>({
     name,
     help,
     labelNames,
     async collect() {
       this.reset();
-      // A database that does not answer leaves this one empty, not the whole scrape failed.
-      await Promise.resolve(read(this)).catch(() => undefined);
+      try {
+        await read(this);
+      } catch {
+        // A database that does not answer leaves this one unknown (NaN, never a reassuring 0),
+        // not the whole scrape failed.
+        if (labelNames.length === 0) this.set(NaN);
+      }
     },
   });
+  // For the provider's shutdown: its reading must not outlive what it reads (a closed pool).
+  return () => {
+    if (metricsRegistry.getSingleMetric(name) === gauge) metricsRegistry.removeSingleMetric(name);
+  };
 }
