@@ -176,8 +176,10 @@ export default {
             }),
             DatabaseModule,
             BrokerModule.forRoot({
-              url: vhost?.url ?? RABBITMQ_URL,
+              urls: [vhost?.url ?? RABBITMQ_URL],
               connectionName: 'bench-relay',
+              // The scenario declares its own exchange and queue.
+              exchanges: [],
             }),
             MessagingModule.forRoot({
               relayBatchSize: RELAY_BATCH,
@@ -229,8 +231,8 @@ export default {
       note(
         `${rows.toLocaleString('en')} rows/messages per run. The relay ran through Nest DI (not a reproduction). ` +
           (vhost
-            ? `RabbitMQ virtual host ${vhost.name} (made with ${vhost.how}, deleted at the end), so the project topology that BrokerConnection declares on connect stays out of the default vhost.`
-            : 'No virtual host could be made (no management API, no rabbitmqctl): the default vhost was used, and BrokerConnection declared the project topology there.'),
+            ? `RabbitMQ virtual host ${vhost.name} (made with ${vhost.how}, deleted at the end), so nothing the scenario declares is left in the default vhost.`
+            : 'No virtual host could be made (no management API, no rabbitmqctl): the default vhost was used (its exchange and queue are deleted at the end).'),
       );
     } finally {
       await app?.close().catch(() => undefined);
