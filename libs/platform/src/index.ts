@@ -34,4 +34,5 @@ export * from './periodic-task.js';
 export * from './platform.module.js';
 export * from './request-metadata.js';
 export * from './service-definition.js';
+export * from './tracing/tracing.js';
 export * from './with-timeout.js';

@@ -14,6 +14,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { loggingModule } from './logging/logging.module.js';
 import type { ServiceDefinition } from './service-definition.js';
+import { TracingShutdown } from './tracing/tracing-shutdown.js';
 
 /**
  * The plumbing every service shares: validated configuration, structured logs, its own
@@ -26,7 +27,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       global: true,
-      providers: [Clock],
+      providers: [Clock, TracingShutdown],
       exports: [Clock, AuthModule],
       imports: [
         ConfigModule.forRoot({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HttpRequest } from './http/http-exchange.js';
-import { isValidTraceparent, requestMetadata } from './request-metadata.js';
+import { requestMetadata } from './request-metadata.js';
+import { isValidTraceparent } from './tracing/tracing.js';
 
 describe('headers from clients', () => {
   const request = (headers: Record<string, string>) =>

@@ -8,14 +8,9 @@ import {
 import type { Observable } from 'rxjs';
 import { headerOf, type HttpRequest, requestIdOf } from './http/http-exchange.js';
 import { invalidHeader } from './http/problem.exception.js';
+import { currentTraceparent, isValidTraceparent } from './tracing/tracing.js';
 
-const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const CORRELATION_ID = /^[\x21-\x7e]{1,128}$/;
-
-/** A W3C `traceparent` we can pass on (version 00's shape; all-zero ids are invalid). */
-export function isValidTraceparent(value: string): boolean {
-  return TRACEPARENT.test(value);
-}
 
 /**
  * Headers a client sends that end up in our events are data, not trust: checked before any
@@ -55,19 +50,20 @@ export class PropagatedHeadersInterceptor implements NestInterceptor {
 /**
  * What an event caused by this HTTP request records about its cause: the request id (pino's
  * `reqId`) is the causation, a caller-supplied `X-Correlation-Id` (or the request id) ties the
- * whole flow together, and `traceparent` links it to distributed traces. The headers were
+ * whole flow together, and `traceparent` places it in the distributed trace. The headers were
  * checked by PropagatedHeadersInterceptor; they are checked again here, so that nothing
  * unchecked can reach an event even from a route set up without it.
  */
 export function requestMetadata(request: HttpRequest, caller: { id: string }) {
   const requestId = requestIdOf(request) ?? randomUUID();
-  const traceparent = headerOf(request, 'traceparent');
   const correlationId = headerOf(request, 'x-correlation-id');
+  // The request's own span when tracing, else the caller's context passed on as it came.
+  const traced = currentTraceparent(headerOf(request, 'traceparent'));
   return {
     correlationId:
       correlationId !== undefined && CORRELATION_ID.test(correlationId) ? correlationId : requestId,
     causationId: requestId,
     userId: caller.id,
-    ...(traceparent !== undefined && isValidTraceparent(traceparent) ? { traceparent } : {}),
+    ...(traced ? { traceparent: traced } : {}),
   };
 }

@@ -13,3 +13,4 @@ export * from './fault-injection.js';
 export * from './smtp-server.js';
 export * from './open-api-limits.js';
 export * from './metrics.js';
+export * from './otlp-receiver.js';

@@ -13,7 +13,7 @@ import {
   type OrderRejectedV1,
 } from '@ordering/contracts';
 import { addToOutbox, type MessageEffect, type OutboxMessage } from '@ordering/messaging';
-import { Clock, type Transaction } from '@ordering/platform';
+import { Clock, currentTraceparent, type Transaction } from '@ordering/platform';
 import {
   decideRelease,
   decideReservation,
@@ -22,9 +22,13 @@ import {
 } from './domain/reservation.js';
 import { reservations, type ReservationRow, type StockChange } from './reservation-store.js';
 
-type StockRequest =
+type StockRequest = (
   | { kind: 'reserve'; event: CloudEvent<OrderPlacedV1> }
-  | { kind: 'release'; event: CloudEvent<{ orderId: string }>; reason: ReleaseReason };
+  | { kind: 'release'; event: CloudEvent<{ orderId: string }>; reason: ReleaseReason }
+) & {
+  /** Where its answer belongs in the trace: taken in its message's span, settled later. */
+  traceparent?: string;
+};
 
 /**
  * Reserves stock for placed orders and releases it for cancelled or rejected ones. The requests
@@ -56,7 +60,10 @@ export class StockConsumer {
   }
 
   private gather(tx: Transaction, request: StockRequest): void {
-    tx.gather<StockRequest>(this, (requests) => this.settle(tx, requests)).push(request);
+    tx.gather<StockRequest>(this, (requests) => this.settle(tx, requests)).push({
+      ...request,
+      traceparent: currentTraceparent(request.event.traceparent),
+    });
   }
 
   private async settle(tx: Transaction, requests: readonly StockRequest[]): Promise<void> {
@@ -114,10 +121,7 @@ export class StockConsumer {
           const { lines } = decision;
           move(lines, -1);
           const data = { orderId, lines, reservedAt: now };
-          settled(
-            { status: 'RESERVED', lines },
-            this.outgoing(inventoryReservedV1, request.event, data),
-          );
+          settled({ status: 'RESERVED', lines }, this.outgoing(inventoryReservedV1, request, data));
           break;
         }
         case 'refuse': {
@@ -125,7 +129,7 @@ export class StockConsumer {
           const data = { orderId, shortLines, failedAt: now };
           settled(
             { status: 'REFUSED', shortLines },
-            this.outgoing(inventoryReservationFailedV1, request.event, data),
+            this.outgoing(inventoryReservationFailedV1, request, data),
           );
           break;
         }
@@ -133,10 +137,7 @@ export class StockConsumer {
           const { lines, reason } = decision;
           move(lines, 1);
           const data = { orderId, lines, reason, releasedAt: now };
-          settled(
-            { status: 'RELEASED', lines },
-            this.outgoing(inventoryReleasedV1, request.event, data),
-          );
+          settled({ status: 'RELEASED', lines }, this.outgoing(inventoryReleasedV1, request, data));
           break;
         }
         case 'void':
@@ -151,10 +152,10 @@ export class StockConsumer {
     await addToOutbox(tx, outgoing);
   }
 
-  /** A message of `contract` about the order, caused by `cause`, for the outbox. */
+  /** A message of `contract` about the order, the answer to `request`, for the outbox. */
   private outgoing<T extends { orderId: string }>(
     contract: Contract<T>,
-    cause: CloudEvent,
+    { event: cause, traceparent }: StockRequest,
     data: T,
   ): OutboxMessage {
     return {
@@ -165,6 +166,7 @@ export class StockConsumer {
         time: this.clock.now().toISOString(),
         correlationid: cause.correlationid,
         causationid: cause.id,
+        traceparent,
         data,
       }),
     };

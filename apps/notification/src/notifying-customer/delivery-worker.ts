@@ -4,7 +4,14 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Database, PeriodicTask, readOnScrape } from '@ordering/platform';
+import {
+  Database,
+  PeriodicTask,
+  readOnScrape,
+  runInSpan,
+  SpanKind,
+  startSpan,
+} from '@ordering/platform';
 import { Counter } from 'prom-client';
 import { DeliveryChannel } from './channels/delivery-channel.js';
 import type { Notification } from './notification.entity.js';
@@ -32,7 +39,7 @@ const CLAIM_DUE = `
         WHERE status = 'PENDING' AND next_attempt_at <= now()
         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
   WHERE n.id = due.id
-  RETURNING n.id, n.order_id, n.kind, n.recipient, n.subject, n.body, n.attempts`;
+  RETURNING n.id, n.order_id, n.kind, n.recipient, n.subject, n.body, n.attempts, n.traceparent`;
 
 const MARK_SENT = `
   UPDATE notifications SET status = 'SENT', sent_at = now(), last_error = NULL
@@ -45,9 +52,10 @@ const MARK_FAILED = `
   FROM unnest($1::uuid[], $4::text[]) AS f(id, error)
   WHERE n.id = f.id`;
 
-type Claimed = Pick<Notification, 'id' | 'orderId' | 'kind' | 'recipient' | 'subject' | 'body'> & {
-  attempts: number;
-};
+type Claimed = Pick<
+  Notification,
+  'id' | 'orderId' | 'kind' | 'recipient' | 'subject' | 'body' | 'traceparent'
+> & { attempts: number };
 
 /**
  * Delivers recorded notifications, outside any transaction: due ones are claimed (and leased),
@@ -101,7 +109,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       const failed: { id: string; error: string }[] = [];
       for (const notification of due) {
         try {
-          await this.channel.deliver(notification);
+          await runInSpan(this.deliverySpan(notification), () =>
+            this.channel.deliver(notification),
+          );
           sent.push(notification.id);
         } catch (error) {
           const message = (error as Error).message;
@@ -135,6 +145,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       subject: string;
       body: string;
       attempts: number;
+      traceparent: string | null;
     }>(CLAIM_DUE, [BATCH, LEASE_SECONDS]);
     return rows.map((row) => ({
       id: row.id,
@@ -144,7 +155,21 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       subject: row.subject,
       body: row.body,
       attempts: row.attempts,
+      traceparent: row.traceparent,
     }));
+  }
+
+  /** A delivery, in the trace of the order event that recorded the notification. */
+  private deliverySpan(notification: Claimed) {
+    return startSpan(`deliver ${this.channel.name}`, {
+      kind: SpanKind.CLIENT,
+      parent: notification.traceparent ?? undefined,
+      attributes: {
+        'ordering.notification.id': notification.id,
+        'ordering.notification.kind': notification.kind,
+        'ordering.delivery.attempt': notification.attempts,
+      },
+    });
   }
 
   /** What was sent must be recorded as sent: tried again until it is, unless stopping. */

@@ -50,4 +50,8 @@ export class Notification {
 
   @Column('timestamptz', { name: 'sent_at', nullable: true })
   sentAt!: Date | null;
+
+  /** The context of the message that recorded it, which its delivery's span continues. */
+  @Column('text', { nullable: true })
+  traceparent!: string | null;
 }

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ORDER_API_ROLES } from '@ordering/contracts';
-import { BearerTokens, DependencyUnavailableError } from '@ordering/platform';
+import {
+  BearerTokens,
+  DependencyUnavailableError,
+  runInSpan,
+  SpanKind,
+  startChildSpan,
+  traceparentOf,
+} from '@ordering/platform';
 import type { NotificationEnvironment } from '../notification.environment.js';
 import type { OrderDetails } from './domain/notification-message.js';
 
@@ -28,14 +35,32 @@ export class OrderApiClient {
     this.baseUrl = config.get('ORDER_API_URL', { infer: true }).replace(/\/$/, '');
   }
 
-  async order(orderId: string, correlationId: string): Promise<OrderDetails> {
-    let response: Response;
+  /** In a CLIENT span of its own, whose context the order service's request span continues. */
+  order(orderId: string, correlationId: string): Promise<OrderDetails> {
+    const span = startChildSpan('GET /orders/:orderId', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'GET',
+        'server.address': new URL(this.baseUrl).hostname,
+        'url.full': `${this.baseUrl}/orders/${orderId}`,
+      },
+    });
+    return runInSpan(span, async () => {
+      const traceparent = traceparentOf(span);
+      const response = await this.fetchOrder(orderId, {
+        authorization: `Bearer ${await this.serviceToken()}`,
+        'x-correlation-id': correlationId,
+        ...(traceparent ? { traceparent } : {}),
+      });
+      span.setAttribute('http.response.status_code', response.status);
+      return this.detailsFrom(orderId, response);
+    });
+  }
+
+  private async fetchOrder(orderId: string, headers: Record<string, string>): Promise<Response> {
     try {
-      response = await fetch(`${this.baseUrl}/orders/${orderId}`, {
-        headers: {
-          authorization: `Bearer ${await this.serviceToken()}`,
-          'x-correlation-id': correlationId,
-        },
+      return await fetch(`${this.baseUrl}/orders/${orderId}`, {
+        headers,
         signal: AbortSignal.timeout(5000),
       });
     } catch (error) {
@@ -44,6 +69,9 @@ export class OrderApiClient {
         { cause: error },
       );
     }
+  }
+
+  private async detailsFrom(orderId: string, response: Response): Promise<OrderDetails> {
     if (UNAVAILABLE.has(response.status)) {
       throw new DependencyUnavailableError(
         `The order API answered ${response.status} for order ${orderId}`,

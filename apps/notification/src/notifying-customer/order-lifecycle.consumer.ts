@@ -9,7 +9,7 @@ import type {
   OrderRejectedV1,
 } from '@ordering/contracts';
 import type { MessageEffect } from '@ordering/messaging';
-import { deterministicUuid, type Transaction } from '@ordering/platform';
+import { currentTraceparent, deterministicUuid, type Transaction } from '@ordering/platform';
 import type { NotificationEnvironment } from '../notification.environment.js';
 import { DeliveryChannel } from './channels/delivery-channel.js';
 import {
@@ -29,6 +29,7 @@ interface PendingNotification {
   recipient: string;
   subject: string;
   body: string;
+  traceparent?: string;
 }
 
 /**
@@ -95,6 +96,7 @@ export class OrderLifecycleConsumer {
         : `${order.customerId}@${this.emailDomain}`,
       subject: message.subject,
       body: message.body,
+      traceparent: currentTraceparent(event.traceparent),
     };
     return async (tx) => {
       tx.gather<PendingNotification>(this, (all) => this.write(tx, all)).push(notification);
@@ -115,10 +117,12 @@ export class OrderLifecycleConsumer {
   private async write(tx: Transaction, notifications: readonly PendingNotification[]) {
     await tx.query(
       `INSERT INTO notifications
-         (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body, status)
+         (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body,
+          traceparent, status)
        SELECT n.*, 'PENDING' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
-         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-         AS n(id, event_id, order_id, customer_id, kind, channel, recipient, subject, body)
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+         AS n(id, event_id, order_id, customer_id, kind, channel, recipient, subject, body,
+           traceparent)
        ON CONFLICT (event_id) DO NOTHING`,
       [
         notifications.map((n) => n.id),
@@ -130,6 +134,7 @@ export class OrderLifecycleConsumer {
         notifications.map((n) => n.recipient),
         notifications.map((n) => n.subject),
         notifications.map((n) => n.body),
+        notifications.map((n) => n.traceparent ?? null),
       ],
     );
   }

@@ -4,7 +4,16 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Database, isTransient, PeriodicTask, readOnScrape } from '@ordering/platform';
+import {
+  currentTraceparent,
+  Database,
+  isTransient,
+  PeriodicTask,
+  readOnScrape,
+  runInSpan,
+  SpanKind,
+  startSpan,
+} from '@ordering/platform';
 import { FulfilmentPolicy } from './fulfilment-policy.js';
 
 const CHECK_EVERY_MS = 500;
@@ -56,14 +65,20 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
 
   /** Fires every deadline due now; returns how many it fired. */
   async fireDue(): Promise<number> {
-    const due = await this.database.query<{ order_id: string }>(
-      'SELECT order_id FROM reservation_deadlines WHERE due_at <= now() ORDER BY due_at LIMIT $1',
+    const due = await this.database.query<{ order_id: string; traceparent: string | null }>(
+      `SELECT order_id, traceparent FROM reservation_deadlines WHERE due_at <= now()
+       ORDER BY due_at LIMIT $1`,
       [BATCH],
     );
     let fired = 0;
-    for (const { order_id: orderId } of due) {
+    for (const { order_id: orderId, traceparent } of due) {
       try {
-        if (await this.fire(orderId)) fired++;
+        const span = startSpan('fire reservation deadline', {
+          kind: SpanKind.INTERNAL,
+          parent: traceparent ?? undefined,
+          attributes: { 'ordering.order.id': orderId },
+        });
+        if (await runInSpan(span, () => this.fire(orderId))) fired++;
       } catch (error) {
         await this.postpone(orderId, error as Error);
       }
@@ -72,6 +87,8 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private fire(orderId: string): Promise<boolean> {
+    // In the trace of the order's placement: the deadline's span, when tracing.
+    const traceparent = currentTraceparent();
     return this.database.transaction(
       async (tx) => {
         // Another instance firing it holds this until it commits: skip it rather than wait. Not
@@ -91,7 +108,12 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
         const decided = await this.policy.handle(
           orderId,
           { type: 'ReservationDeadlinePassed' },
-          { correlationId: orderId, causationId: `deadline:${orderId}`, userId: 'fulfilment-saga' },
+          {
+            correlationId: orderId,
+            causationId: `deadline:${orderId}`,
+            userId: 'fulfilment-saga',
+            ...(traceparent ? { traceparent } : {}),
+          },
           tx,
         );
         // The order had left PENDING already: the deadline is moot (the append removes it otherwise).

@@ -7,15 +7,20 @@ import type {
   InventoryReservedV1,
 } from '@ordering/contracts';
 import type { MessageEffect } from '@ordering/messaging';
+import { currentTraceparent } from '@ordering/platform';
 import { FulfilmentPolicy } from './fulfilment-policy.js';
 import type { FulfilmentTrigger } from './domain/fulfilment.js';
 
-const causedBy = (event: CloudEvent) => ({
-  correlationId: event.correlationid,
-  causationId: event.id,
-  userId: 'inventory',
-  ...(event.traceparent ? { traceparent: event.traceparent } : {}),
-});
+// Taken while the message's effect runs, inside its span: the saga's events continue its trace.
+const causedBy = (event: CloudEvent) => {
+  const traceparent = currentTraceparent(event.traceparent);
+  return {
+    correlationId: event.correlationid,
+    causationId: event.id,
+    userId: 'inventory',
+    ...(traceparent ? { traceparent } : {}),
+  };
+};
 
 /**
  * The inventory's answers, fed to the saga in the consumer's transaction (with its inbox row): a

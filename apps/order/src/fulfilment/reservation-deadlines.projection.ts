@@ -20,22 +20,34 @@ export class ReservationDeadlines implements InlineProjection<OrderEvent> {
   constructor(@Inject(RESERVATION_TIMEOUT_MS) private readonly timeoutMs: number) {}
 
   async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
-    const due = new Map<string, string | null>();
+    // An order's last event decides: a deadline from its placement, or none once it has left PENDING.
+    const due = new Map<string, { at: string; traceparent: string | null } | null>();
     for (const event of events) {
       due.set(
         event.data.orderId,
         event.type === 'OrderPlaced'
-          ? new Date(Date.parse(event.data.placedAt) + this.timeoutMs).toISOString()
+          ? {
+              at: new Date(Date.parse(event.data.placedAt) + this.timeoutMs).toISOString(),
+              traceparent: event.metadata.traceparent ?? null,
+            }
           : null,
       );
     }
-    const open = [...due].filter(([, at]) => at !== null) as [string, string][];
-    const closed = [...due].filter(([, at]) => at === null).map(([orderId]) => orderId);
+    const open = [...due].filter(([, deadline]) => deadline !== null) as [
+      string,
+      { at: string; traceparent: string | null },
+    ][];
+    const closed = [...due].filter(([, deadline]) => deadline === null).map(([orderId]) => orderId);
     if (open.length > 0) {
       await tx.query(
-        `INSERT INTO reservation_deadlines (order_id, due_at)
-         SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT (order_id) DO NOTHING`,
-        [open.map(([orderId]) => orderId), open.map(([, at]) => at)],
+        `INSERT INTO reservation_deadlines (order_id, due_at, traceparent)
+         SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[])
+         ON CONFLICT (order_id) DO NOTHING`,
+        [
+          open.map(([orderId]) => orderId),
+          open.map(([, deadline]) => deadline.at),
+          open.map(([, deadline]) => deadline.traceparent),
+        ],
       );
     }
     if (closed.length > 0) {

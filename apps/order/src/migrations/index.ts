@@ -13,6 +13,7 @@ import {
   CreateReservationDeadlines1764300300000,
   RetryFailingDeadlines1764500100000,
 } from './1764300300000-create-reservation-deadlines.js';
+import { AddDeadlineTraceparent1764700000000 } from './1764700000000-add-deadline-traceparent.js';
 
 /** Every migration of the order database, oldest first. */
 export const orderMigrations: Function[] = [
@@ -25,4 +26,5 @@ export const orderMigrations: Function[] = [
   SlimOutboxIndexes1764400010000,
   IdempotentResponsesWithTheirChange1764500000000,
   RetryFailingDeadlines1764500100000,
+  AddDeadlineTraceparent1764700000000,
 ];

@@ -18,7 +18,13 @@ import {
   type Transaction,
   messageBatchDuration,
   messagesConsumed,
+  contextOf,
+  endFailed,
+  isValidTraceparent,
+  SpanKind,
+  startSpan,
 } from '@ordering/platform';
+import { context, type Span } from '@opentelemetry/api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { EventContext } from './event-context.js';
@@ -338,12 +344,37 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     };
     if (fresh.length === 0) return countDuplicates();
 
-    const effects = await Promise.all(fresh.map((delivery) => this.invoke(delivery)));
+    // Each message's handler and effect run in its own span, so that what it causes (outgoing
+    // events, log lines) belongs to its trace, whichever batch it shares a transaction with.
+    const spans = fresh.map((delivery) => this.processSpan(delivery, batch.length));
+    const inSpanOf = <T>(index: number, work: () => T): T =>
+      context.with(contextOf(spans[index]), work);
+    try {
+      const effects = await Promise.all(
+        fresh.map((delivery, index) => inSpanOf(index, () => this.invoke(delivery))),
+      );
+      await this.commit(fresh, effects, inSpanOf);
+    } catch (error) {
+      for (const span of spans) endFailed(span, error);
+      throw error;
+    }
+    for (const span of spans) span.end();
+    countDuplicates();
+  }
+
+  private async commit(
+    fresh: readonly Delivery[],
+    effects: readonly (MessageEffect | undefined)[],
+    inSpanOf: <T>(index: number, work: () => T) => T,
+  ): Promise<void> {
+    const { database, consumer } = this.options;
     const events = fresh.map((d) => d.event);
     await database.transaction(
       async (tx) => {
         await this.options.locks?.(tx, events);
-        for (const effect of effects) await effect?.(tx);
+        for (const [index, effect] of effects.entries()) {
+          if (effect) await inSpanOf(index, () => effect(tx));
+        }
         // After the effects, so that an event store append is the transaction's first write.
         const inserted = await tx.query(
           `INSERT INTO inbox (consumer, message_id, message_type)
@@ -357,7 +388,32 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       { label: `consume ${[...new Set(events.map((e) => e.type))].join(', ')}` },
     );
     for (const event of events) this.count(event.type, 'handled');
-    countDuplicates();
+  }
+
+  /**
+   * A CONSUMER span (OpenTelemetry's messaging conventions) under the publish span named by the
+   * message's `traceparent` header, or else under its producer's (the CloudEvent's), or a new
+   * trace. Either may be anything a publisher chose: an invalid one is ignored.
+   */
+  private processSpan({ message, event, attempt }: Delivery, batchSize: number): Span {
+    const header: unknown = message.properties.headers?.traceparent;
+    return startSpan(`process ${this.options.queue.name}`, {
+      kind: SpanKind.CONSUMER,
+      parent: typeof header === 'string' && isValidTraceparent(header) ? header : event.traceparent,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': message.fields.exchange,
+        'messaging.rabbitmq.destination.routing_key': message.fields.routingKey,
+        'messaging.consumer.group.name': this.options.queue.name,
+        'messaging.message.id': event.id,
+        'messaging.message.conversation_id': event.correlationid,
+        'messaging.batch.message_count': batchSize,
+        'cloudevents.event_type': event.type,
+        'ordering.delivery.attempt': attempt,
+      },
+    });
   }
 
   private count(type: string, outcome: 'handled' | 'duplicate' | 'retried' | 'dead_lettered') {

@@ -1,4 +1,12 @@
-import type { BrokerConnection, ManagedChannel } from '@ordering/platform';
+import type { Span } from '@opentelemetry/api';
+import {
+  type BrokerConnection,
+  endFailed,
+  type ManagedChannel,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+} from '@ordering/platform';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { publishOptions } from './publish-options.js';
 
@@ -12,6 +20,8 @@ export interface OutboxRow {
   body: string;
   correlationid: string | null;
   time: string | null;
+  /** The context of the span that produced the message (stored in its CloudEvent). */
+  traceparent: string | null;
   attempts: number;
 }
 
@@ -57,10 +67,28 @@ export class OutboxPublisher {
     await Promise.race([this.channel.whenOpen(), stop]);
   }
 
-  /** Each row's outcome, in order. */
+  /**
+   * Each row's outcome, in order. Each publish is a PRODUCER span under the span that produced
+   * the message, ended by the broker's answer; the message carries the publish span's context as
+   * its `traceparent` header (its CloudEvent keeps the producer's), for consumers to continue.
+   */
   async publish(rows: readonly OutboxRow[]): Promise<Outcome[]> {
     const channel = this.channel.current;
     if (!channel) return rows.map(() => CHANNEL_LOST);
+    const spans = rows.map((row) => publishSpan(row));
+    const outcomes = await this.publishOn(channel, rows, spans);
+    outcomes.forEach((outcome, index) => {
+      if (outcome === null) spans[index].end();
+      else endFailed(spans[index], outcome === CHANNEL_LOST ? 'channel lost' : outcome);
+    });
+    return outcomes;
+  }
+
+  private async publishOn(
+    channel: ConfirmChannel,
+    rows: readonly OutboxRow[],
+    spans: readonly Span[],
+  ): Promise<Outcome[]> {
     const outcomes = await new Promise<Outcome[]>((resolve) => {
       const settled: (Outcome | undefined)[] = new Array(rows.length);
       let pending = rows.length;
@@ -86,6 +114,7 @@ export class OutboxPublisher {
                 correlationid: row.correlationid ?? undefined,
                 time: row.time ?? undefined,
               }),
+              headers: traceHeaders(spans[index]),
               mandatory: true,
             },
             (error) => {
@@ -119,4 +148,25 @@ export class OutboxPublisher {
   async close(): Promise<void> {
     await this.broker.release(this.channel);
   }
+}
+
+function publishSpan(row: OutboxRow): Span {
+  return startSpan(`publish ${row.exchange}`, {
+    kind: SpanKind.PRODUCER,
+    parent: row.traceparent ?? undefined,
+    attributes: {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'publish',
+      'messaging.destination.name': row.exchange,
+      'messaging.rabbitmq.destination.routing_key': row.routing_key,
+      'messaging.message.id': row.message_id,
+      ...(row.correlationid ? { 'messaging.message.conversation_id': row.correlationid } : {}),
+    },
+  });
+}
+
+function traceHeaders(span: Span): Record<string, string> | undefined {
+  const traceparent = traceparentOf(span);
+  return traceparent ? { traceparent } : undefined;
 }

@@ -17,7 +17,8 @@ import { RelayLeadership } from './relay-leadership.js';
 // other, whichever of them the broker refuses.
 const NEXT_BATCH = `
   SELECT id, message_id, exchange, routing_key, aggregate_id, payload::text AS body,
-    payload->>'correlationid' AS correlationid, payload->>'time' AS time, attempts
+    payload->>'correlationid' AS correlationid, payload->>'time' AS time,
+    payload->>'traceparent' AS traceparent, attempts
   FROM outbox o
   WHERE o.sent_at IS NULL AND o.next_attempt_at <= now()
     AND o.aggregate_id NOT IN (SELECT unnest($2::text[]))

@@ -19,6 +19,8 @@ import { createValidationPipe } from '../http/validation.js';
 import { httpRequestDuration } from '../metrics/metrics.js';
 import { PropagatedHeadersInterceptor } from '../request-metadata.js';
 import type { ServiceDefinition } from '../service-definition.js';
+import { traceHttpRequests } from '../tracing/http-tracing.js';
+import { isTracing, startTracing } from '../tracing/tracing.js';
 import { preflight, UnreachableDependencyError } from './preflight.js';
 
 /**
@@ -99,6 +101,7 @@ export async function configureHttpApp(
   }
   // Before any route is added, so that it applies to every route.
   await limitRates(app);
+  if (isTracing()) traceHttpRequests(app.getHttpAdapter().getInstance());
   // By route template (`/orders/:orderId`), never by path: one series per route, not per order.
   app
     .getHttpAdapter()
@@ -151,6 +154,14 @@ export async function runService<E extends ServiceEnvironment>(
     throw error;
   }
 
+  if (environment.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    startTracing({
+      service: environment.OTEL_SERVICE_NAME ?? service.name,
+      endpoint: environment.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampleRatio: environment.OTEL_TRACES_SAMPLER_ARG,
+      exportDelayMs: environment.OTEL_BSP_SCHEDULE_DELAY,
+    });
+  }
   const app = await startHttpApp(
     service,
     appModule,

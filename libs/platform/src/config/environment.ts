@@ -3,6 +3,7 @@ import {
   ArrayNotEmpty,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -307,6 +308,31 @@ export class ServiceEnvironment {
   @IsInt()
   @Min(1)
   OUTBOX_RETENTION_HOURS: number = 24;
+
+  /**
+   * Where traces go, over OTLP/HTTP (JSON): a collector, Jaeger or Tempo, such as
+   * http://jaeger:4318. Tracing is off when it is unset.
+   */
+  @IsOptional()
+  @IsConnectionUrl(['http:', 'https:'])
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  /** The service's name in traces: the service's own (order, inventory...) when unset. */
+  @IsOptional()
+  @Matches(/^[\w.-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' })
+  OTEL_SERVICE_NAME?: string;
+
+  /** The share of new traces recorded, 0 to 1; a caller's own sampling decision is followed. */
+  @IsNumber({}, { message: 'must be a number from 0 to 1' })
+  @Min(0)
+  @Max(1)
+  OTEL_TRACES_SAMPLER_ARG: number = 1;
+
+  /** How long ended spans wait to be exported together. */
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  OTEL_BSP_SCHEDULE_DELAY: number = 5000;
 
   /** How long consumed message ids are remembered to recognise duplicates. */
   @IsInt()

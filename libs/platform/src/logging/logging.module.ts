@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { ServiceEnvironment } from '../config/environment.js';
+import { traceFields } from '../tracing/tracing.js';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 // A caller's id is kept so one request can be followed across services, but only if it is sane.
@@ -31,6 +32,8 @@ export function loggingModule(service: string) {
               }
             : undefined,
         quietReqLogger: true,
+        // Every line written inside a span (a request, a message) says which trace it is part of.
+        mixin: traceFields,
         genReqId: (request: IncomingMessage, response: ServerResponse) => {
           const offered = request.headers[REQUEST_ID_HEADER];
           const id =
