@@ -14,12 +14,14 @@ import { finishFigure, summaryTable, writeResults } from './lib/report.mjs';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCENARIOS = ['floor', 'event-store', 'relay', 'saga'];
 
-const USAGE = `Usage: npm run bench -- [--only <name>[,<name>...]] [--runs <n>] [--quick] [--profile]
+const USAGE = `Usage: npm run bench -- [--only <name>[,<name>...]] [--runs <n>] [--quick] [--profile] [--tracing]
   --only     run only these scenarios (${SCENARIOS.join(', ')})
   --runs     runs per figure; each figure is their median (default 3)
   --quick    shorter windows and smaller data sets (a few minutes in all)
   --profile  saga: run the services with --cpu-prof, keep the profiles in
-             bench/results/profiles/ and summarise them in the report`;
+             bench/results/profiles/ and summarise them in the report
+  --tracing  saga: the services trace every order and export it over OTLP (to a sink in this
+             process that discards it), to measure what tracing costs`;
 
 let args;
 try {
@@ -29,6 +31,7 @@ try {
       runs: { type: 'string', default: '3' },
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      tracing: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -77,7 +80,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 ensureBuilt();
 const progress = new Progress();
 const started = new Date();
-const options = { runs, quick: args.quick, profile: args.profile };
+const options = { runs, quick: args.quick, profile: args.profile, tracing: args.tracing };
 const modules = [];
 for (const name of selected) modules.push((await import(`./scenarios/${name}.mjs`)).default);
 

@@ -7,6 +7,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { databaseUrl, ROOT } from '../lib/env.mjs';
 import { Plan } from '../lib/plan.mjs';
+import { startOtlpSink } from '../lib/otlp-sink.mjs';
 import { profileMarkdown, summarizeProfile } from '../lib/profile.mjs';
 import { findProcesses, watchProcesses } from '../lib/proc.mjs';
 import {
@@ -171,7 +172,7 @@ export default {
     '(% of one core) and peak RSS per service from `/proc`, over the window.',
   estimateSeconds: ({ quick, runs }) => setupSeconds(quick) + runs * perRunSeconds(quick),
 
-  async run({ runs, quick, profile, progress, note, log }) {
+  async run({ runs, quick, profile, tracing, progress, note, log }) {
     // Settings to try on the services, e.g. BENCH_SERVICE_ENV="CONSUMER_LINGER_MS=2"; the report
     // says which were given.
     const serviceEnv = Object.fromEntries(
@@ -186,6 +187,11 @@ export default {
           .map(([k, v]) => `${k}=${v}`)
           .join(', ')}.`,
       );
+    }
+    const sink = tracing ? await startOtlpSink() : undefined;
+    if (sink) {
+      serviceEnv.OTEL_EXPORTER_OTLP_ENDPOINT = sink.url;
+      serviceEnv.OTEL_BSP_SCHEDULE_DELAY ??= '1000';
     }
     const { warmupMs, windowMs, systemWarmupMs } = timings(quick);
     const plan = new Plan(progress, setupSeconds(quick) + runs * perRunSeconds(quick));
@@ -432,6 +438,13 @@ export default {
       await observer?.close();
       await system?.stop();
       await floor?.close();
+      await sink?.close();
+    }
+    if (sink) {
+      note(
+        `Services traced every order, exporting over OTLP/HTTP to a sink that discarded it: ` +
+          `${sink.received.exports} exports, ${(sink.received.bytes / 1e6).toFixed(1)} MB.`,
+      );
     }
     if (profileDirectory) {
       const files = await readdir(profileDirectory);
