@@ -86,6 +86,22 @@ describe('the order service, built and run as users run it', () => {
     expect(read.body).toMatchObject({ customerId: 'customer-e2e', total: 3798, status: 'PENDING' });
   });
 
+  it("says back a caller's sane X-Request-Id, and gives a request without one an id of its own", async () => {
+    const given = await request('GET', '/orders', {
+      token,
+      headers: { 'x-request-id': 'shop-42' },
+    });
+    expect(given.headers.get('x-request-id')).toBe('shop-42');
+    const refused = await request('GET', '/orders', {
+      token,
+      headers: { 'x-request-id': 'not sane!' },
+    });
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const none = await request('GET', '/orders', { token });
+    expect(none.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(none.headers.get('x-request-id')).not.toBe(refused.headers.get('x-request-id'));
+  });
+
   it('rebuilds the order read model from the event log with `npm run rebuild`', async () => {
     const placed = await request('POST', '/orders', {
       token,

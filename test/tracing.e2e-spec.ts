@@ -108,7 +108,7 @@ describe('One trace per order, exported over OTLP by every service', () => {
     expect(consumed.every((span) => span.attributes['messaging.system'] === 'rabbitmq')).toBe(true);
   });
 
-  it('writes the trace id and span id on the log lines of the messages it traces', async () => {
+  it('writes the trace id and span id on the log lines of the request and the message it traces', async () => {
     const sku = `TRACE-${randomUUID().slice(0, 6)}`.toUpperCase();
     await system.stock(sku, 5);
     const { orderId, traceId } = await placeTracedOrder(sku, 1);
@@ -116,6 +116,7 @@ describe('One trace per order, exported over OTLP by every service', () => {
     const spans = await eventually(() => {
       const trace = receiver.trace(traceId);
       expect(trace.filter((s) => s.service === 'order' && s.kind === CONSUMER)).toHaveLength(1);
+      expect(trace.filter((s) => s.service === 'order' && s.kind === SERVER)).toHaveLength(1);
       return trace;
     });
     const spanOf = (name: string) => spans.find((s) => s.service === 'order' && s.name === name)!;
@@ -124,6 +125,13 @@ describe('One trace per order, exported over OTLP by every service', () => {
       .output.split('\n')
       .filter((line) => line.includes(traceId))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'request completed',
+        trace_id: traceId,
+        span_id: spanOf('POST /orders').spanId,
+      }),
+    );
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: 'event completed',

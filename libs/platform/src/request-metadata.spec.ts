@@ -5,8 +5,8 @@ import { isValidTraceparent } from './tracing/tracing.js';
 
 describe('headers from clients', () => {
   const request = (headers: Record<string, string>) =>
-    // What requestMetadata reads of a request: its headers, and the id the logger gave it.
-    ({ raw: { id: 'req-1' }, headers }) as unknown as HttpRequest;
+    // What requestMetadata reads of a request: its headers, and the id Fastify gave it.
+    ({ id: 'req-1', headers }) as unknown as HttpRequest;
 
   it('passes on a W3C traceparent and nothing else that claims to be one', () => {
     expect(isValidTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBe(

@@ -10,6 +10,7 @@ import {
   environmentValidator,
   type ServiceEnvironment,
 } from '../config/environment.js';
+import { newRequestId } from '../http/http-exchange.js';
 import { JSON_CONTENT_TYPES, MAX_BODY_BYTES, parseJsonBody } from '../http/json-body.js';
 import { type OpenApiInfo, setUpOpenApi } from '../http/open-api.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from '../http/problem-details.filter.js';
@@ -39,6 +40,7 @@ export function httpAdapter(trustProxy: ServiceEnvironment['TRUST_PROXY'] = fals
   return new FastifyAdapter({
     bodyLimit: MAX_BODY_BYTES,
     trustProxy,
+    genReqId: newRequestId,
     // Node refuses what it cannot parse before any route sees it: headers over its 16 KiB limit
     // (431), a malformed request line (400). It is answered as problem details too.
     clientErrorHandler: answerClientError,
@@ -101,6 +103,13 @@ export async function configureHttpApp(
   }
   // Before any route is added, so that it applies to every route.
   await limitRates(app);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
   if (isTracing()) traceHttpRequests(app.getHttpAdapter().getInstance());
   // By route template (`/orders/:orderId`), never by path: one series per route, not per order.
   app

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** An HTTP request as the services' adapter (Fastify) hands it to guards, pipes and handlers. */
@@ -17,8 +19,23 @@ export function pathOf(request: HttpRequest): string {
   return query === -1 ? request.url : request.url.slice(0, query);
 }
 
-/** The request id the logger gave the request (from a sane `X-Request-Id`, or made up). */
+// A caller's id is kept so one request can be followed across services, but only if it is sane.
+const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The id of a request, given by Fastify as it arrives (its `genReqId`): the caller's
+ * `X-Request-Id` if it is sane, else a new one. The response says it back (configureHttpApp),
+ * and every log line of the request carries it as `reqId`.
+ */
+export function newRequestId(request: IncomingMessage): string {
+  const offered = request.headers['x-request-id'];
+  return typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered)
+    ? offered
+    : randomUUID();
+}
+
+/** The request's id (see newRequestId). */
 export function requestIdOf(request: HttpRequest): string | undefined {
-  const id = (request.raw as { id?: unknown }).id;
+  const id: unknown = request.id;
   return typeof id === 'string' && id !== '' ? id : undefined;
 }

@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { ServiceEnvironment } from '../config/environment.js';
+import { requestTraceFields } from '../tracing/http-tracing.js';
 import { traceFields } from '../tracing/tracing.js';
-
-const REQUEST_ID_HEADER = 'x-request-id';
-// A caller's id is kept so one request can be followed across services, but only if it is sane.
-const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * Structured logs for one service: JSON lines (or pretty ones at a terminal) where every line
@@ -34,20 +31,17 @@ export function loggingModule(service: string) {
         quietReqLogger: true,
         // Every line written inside a span (a request, a message) says which trace it is part of.
         mixin: traceFields,
-        genReqId: (request: IncomingMessage, response: ServerResponse) => {
-          const offered = request.headers[REQUEST_ID_HEADER];
-          const id =
-            typeof offered === 'string' && ACCEPTABLE_REQUEST_ID.test(offered)
-              ? offered
-              : randomUUID();
-          response.setHeader(REQUEST_ID_HEADER, id);
-          return id;
-        },
+        // ...and so does the access log line, written once the response has gone.
+        customProps: requestTraceFields,
         redact: ['req.headers.authorization', 'req.headers.cookie'],
         autoLogging: {
           ignore: (request: IncomingMessage) => request.url?.startsWith('/health') === true,
         },
       },
+      // Every route. nestjs-pino's default ("{/*splat}") matches no request on Nest 12's Fastify
+      // adapter: nothing was logged per request. Its `reqId` is Fastify's request id, which the
+      // Fastify adapter hands on with the request (newRequestId).
+      forRoutes: [{ path: '*', method: RequestMethod.ALL }],
       microservice: true,
     }),
   });

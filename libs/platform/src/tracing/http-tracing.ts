@@ -1,6 +1,23 @@
 import { context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { contextOf, startSpan } from './tracing.js';
+
+const spanOfRequest = new WeakMap<IncomingMessage, Span>();
+
+/**
+ * The trace ids of a request's span, for its access log line: pino-http writes that line once the
+ * response has finished, outside the span's context, so it asks for them by request.
+ */
+export function requestTraceFields(request: IncomingMessage): {
+  trace_id?: string;
+  span_id?: string;
+} {
+  const span = spanOfRequest.get(request);
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
 
 // Probes and scrapes come every few seconds and say nothing about an order.
 const UNTRACED = /^\/(health|metrics)(\/|\?|$)/;
@@ -27,6 +44,7 @@ export function traceHttpRequests(fastify: FastifyInstance): void {
       },
     });
     spans.set(request, span);
+    spanOfRequest.set(request.raw, span);
     context.with(contextOf(span), done);
   });
   const end = (request: FastifyRequest, status?: number) => {
