@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { createEvent, Exchanges, productUpdatedV1 } from '@ordering/contracts';
 import { addToOutbox } from '@ordering/messaging';
-import { Clock, Database } from '@ordering/platform';
+import { Clock, currentTraceparent, Database } from '@ordering/platform';
 import { DataSource } from 'typeorm';
 import { DEMO_CATALOGUE } from './demo-catalogue.js';
 import { Product } from './product.entity.js';
@@ -18,7 +18,7 @@ export interface ProductInput {
 /** `product.updated`: the whole product, so replicas never need to call back. */
 export function productUpdated(
   product: Product,
-  cause: { correlationid: string; causationid: string },
+  cause: { correlationid: string; causationid: string; traceparent?: string },
 ) {
   return {
     exchange: Exchanges.inventory,
@@ -73,7 +73,12 @@ export class ProductCatalogue {
           [input.sku, input.name, input.price, input.currency, input.available, this.clock.now()],
         );
         const product = productOf(row);
-        const cause = { correlationid: randomUUID(), causationid: `put-product:${changedBy}` };
+        const cause = {
+          correlationid: randomUUID(),
+          causationid: `put-product:${changedBy}`,
+          // The PUT's span when tracing: the replicas' updates join the request's trace.
+          traceparent: currentTraceparent(),
+        };
         await addToOutbox(tx, [productUpdated(product, cause)]);
         return { product, created: row.created };
       },

@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
+import { Logger } from '@nestjs/common';
 import {
   type Attributes,
   context,
   type Context,
+  diag,
+  DiagLogLevel,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -72,6 +75,19 @@ export function startTracing(settings: TracingSettings): void {
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
+  // OpenTelemetry says nothing by default: an operator must hear when spans cannot be exported.
+  const logger = new Logger('OpenTelemetry');
+  const quiet = () => undefined;
+  diag.setLogger(
+    {
+      error: (message) => logger.error(message),
+      warn: (message) => logger.warn(message),
+      info: quiet,
+      debug: quiet,
+      verbose: quiet,
+    },
+    DiagLogLevel.WARN,
+  );
 }
 
 /** Sends what has ended and stops: at shutdown, so the last spans are not lost with the process. */
