@@ -99,6 +99,15 @@ describe('rate limits (RATE_LIMIT_*), on the HTTP edge every service shares', ()
     expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
+  it('says the request id on a 429 too, so a refused caller can be found in the logs', async () => {
+    const carol = tokenFor('customer-carol', { secret: SECRET });
+    const answers = await times(4, () =>
+      edge.call('POST', '/orders', { token: carol, headers: { 'x-request-id': 'r-9' } }),
+    );
+    expect(statuses(answers)).toEqual([201, 201, 201, 429]);
+    expect(answers[3]!.headers.get('x-request-id')).toBe('r-9');
+  });
+
   it("counts each caller's writes alone, and never its reads", async () => {
     expect(statuses(await times(3, () => edge.call('POST', '/orders', { token: bob })))).toEqual([
       201, 201, 201,
