@@ -66,7 +66,14 @@ export class OtlpReceiver {
           response.writeHead(415).end();
           return;
         }
-        this.receive(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport);
+        let body: OtlpExport;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport;
+        } catch {
+          response.writeHead(400).end();
+          return;
+        }
+        this.receive(body);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });

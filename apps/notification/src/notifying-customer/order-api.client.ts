@@ -27,12 +27,14 @@ const UNAVAILABLE = new Set([429, 502, 503, 504]);
 export class OrderApiClient {
   private token?: { value: string; expiresAt: number };
   private readonly baseUrl: string;
+  private readonly host: string;
 
   constructor(
     private readonly tokens: BearerTokens,
     config: ConfigService<NotificationEnvironment, true>,
   ) {
     this.baseUrl = config.get('ORDER_API_URL', { infer: true }).replace(/\/$/, '');
+    this.host = new URL(this.baseUrl).hostname;
   }
 
   /** In a CLIENT span of its own, whose context the order service's request span continues. */
@@ -41,7 +43,7 @@ export class OrderApiClient {
       kind: SpanKind.CLIENT,
       attributes: {
         'http.request.method': 'GET',
-        'server.address': new URL(this.baseUrl).hostname,
+        'server.address': this.host,
         'url.full': `${this.baseUrl}/orders/${orderId}`,
       },
     });

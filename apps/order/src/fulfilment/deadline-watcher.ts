@@ -112,7 +112,7 @@ export class DeadlineWatcher implements OnApplicationBootstrap, OnApplicationShu
             correlationId: orderId,
             causationId: `deadline:${orderId}`,
             userId: 'fulfilment-saga',
-            ...(traceparent ? { traceparent } : {}),
+            traceparent,
           },
           tx,
         );

@@ -12,15 +12,12 @@ import { FulfilmentPolicy } from './fulfilment-policy.js';
 import type { FulfilmentTrigger } from './domain/fulfilment.js';
 
 // Taken while the message's effect runs, inside its span: the saga's events continue its trace.
-const causedBy = (event: CloudEvent) => {
-  const traceparent = currentTraceparent(event.traceparent);
-  return {
-    correlationId: event.correlationid,
-    causationId: event.id,
-    userId: 'inventory',
-    ...(traceparent ? { traceparent } : {}),
-  };
-};
+const causedBy = (event: CloudEvent) => ({
+  correlationId: event.correlationid,
+  causationId: event.id,
+  userId: 'inventory',
+  traceparent: currentTraceparent(event.traceparent),
+});
 
 /**
  * The inventory's answers, fed to the saga in the consumer's transaction (with its inbox row): a

@@ -33,21 +33,16 @@ export class ReservationDeadlines implements InlineProjection<OrderEvent> {
           : null,
       );
     }
-    const open = [...due].filter(([, deadline]) => deadline !== null) as [
-      string,
-      { at: string; traceparent: string | null },
-    ][];
-    const closed = [...due].filter(([, deadline]) => deadline === null).map(([orderId]) => orderId);
+    const open = [...due].flatMap(([orderId, deadline]) =>
+      deadline ? [{ orderId, ...deadline }] : [],
+    );
+    const closed = [...due].flatMap(([orderId, deadline]) => (deadline ? [] : [orderId]));
     if (open.length > 0) {
       await tx.query(
         `INSERT INTO reservation_deadlines (order_id, due_at, traceparent)
          SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[])
          ON CONFLICT (order_id) DO NOTHING`,
-        [
-          open.map(([orderId]) => orderId),
-          open.map(([, deadline]) => deadline.at),
-          open.map(([, deadline]) => deadline.traceparent),
-        ],
+        [open.map((d) => d.orderId), open.map((d) => d.at), open.map((d) => d.traceparent)],
       );
     }
     if (closed.length > 0) {

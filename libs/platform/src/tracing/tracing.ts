@@ -106,7 +106,7 @@ function remoteParent(traceparent: string | undefined): SpanContext | undefined 
   return { traceId, spanId, traceFlags: parseInt(flags, 16) & 1, isRemote: true };
 }
 
-export function formatTraceparent({ traceId, spanId, traceFlags }: SpanContext): string {
+function formatTraceparent({ traceId, spanId, traceFlags }: SpanContext): string {
   return `00-${traceId}-${spanId}-${(traceFlags & 1).toString(16).padStart(2, '0')}`;
 }
 
