@@ -73,7 +73,8 @@ describe('two instances of every service, one of each killed midway', () => {
         expect(found.filter(Boolean)).toHaveLength(1);
         return found;
       });
-      const [leader, standby] = leading[0] ? [orders[0], orders[1]] : [orders[1], orders[0]];
+      const leaderIndex = leading[0] ? 0 : 1;
+      const [leader, standby] = [orders[leaderIndex], orders[1 - leaderIndex]];
       expect(await leads(standby)).toBe(false);
 
       const orderIds: string[] = [];
@@ -88,7 +89,9 @@ describe('two instances of every service, one of each killed midway', () => {
       await Promise.all([
         leader.stop('SIGKILL'),
         instancesOf('inventory')[0].stop('SIGKILL'),
-        instancesOf('notification')[0].stop('SIGKILL'),
+        // The one that asks the killed order instance for orders (ORDER_API_URL): the one left
+        // asks the standby, as it would a load balancer in front of the order API.
+        instancesOf('notification')[leaderIndex].stop('SIGKILL'),
       ]);
       orderIds.push(...(await placing(ORDERS / 2, ORDERS)));
 
