@@ -10,9 +10,6 @@ import { catchError, throwError, type Observable } from 'rxjs';
 import { OrderRuleBroken, type OrderRule } from './domain/order-rule-broken.js';
 
 const STATUS_BY_RULE: Record<OrderRule, number> = {
-  NO_LINES: 422,
-  TOO_MANY_LINES: 422,
-  QUANTITY_OUT_OF_RANGE: 422,
   DUPLICATE_SKU: 422,
   UNKNOWN_SKUS: 422,
   MIXED_CURRENCIES: 422,

@@ -1,8 +1,5 @@
 /** The business rules of an order; each names one way a command can be refused. */
 export type OrderRule =
-  | 'NO_LINES'
-  | 'TOO_MANY_LINES'
-  | 'QUANTITY_OUT_OF_RANGE'
   | 'DUPLICATE_SKU'
   | 'UNKNOWN_SKUS'
   | 'MIXED_CURRENCIES'

@@ -1,10 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { SchemaBody } from '@ordering/platform';
-import { MAX_LINES, MAX_QUANTITY, MIN_QUANTITY } from '../domain/order.decider.js';
 
 export interface PlaceOrderRequest {
   items: { sku: string; quantity: number }[];
 }
+
+/**
+ * The edge owns the shape of an order and its limits: a request outside them is refused with a
+ * 400 naming the field, before it becomes a command. The decider owns the rules that need the
+ * catalogue or the order's state (unknown or repeated SKUs, currencies, status), answered 422/409.
+ */
+export const MAX_LINES = 100;
+export const MIN_QUANTITY = 1;
+export const MAX_QUANTITY = 1000;
 
 /** The body of `POST /orders`, compiled once: the hottest request body we take. */
 export const placeOrderBody = new SchemaBody<PlaceOrderRequest>({
