@@ -10,7 +10,7 @@ function errorsFor(body: unknown): unknown {
     placeOrderBody.transform(body, { type: 'body' });
   } catch (error) {
     if (!(error instanceof ProblemException)) throw error;
-    return (error.getResponse() as { errors: unknown }).errors;
+    return error.getResponse().errors;
   }
   throw new Error('the body was accepted');
 }
