@@ -45,7 +45,7 @@ export interface Handled<State, Event extends NewEvent = NewEvent> {
 
 /** Several streams' current states, each from its latest snapshot plus the events after it. */
 export async function aggregateStreams<Event extends NewEvent, State>(
-  store: EventStore<Event>,
+  store: EventStore<Event, NoInfer<State>>,
   streamIds: readonly string[],
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { sql?: Sql } = {},
@@ -69,7 +69,7 @@ export async function aggregateStreams<Event extends NewEvent, State>(
 
 /** The stream's current state: its latest snapshot (if any) plus the events after it. */
 export async function aggregateStream<Event extends NewEvent, State>(
-  store: EventStore<Event>,
+  store: EventStore<Event, NoInfer<State>>,
   streamId: string,
   decider: Pick<Decider<never, Event, State>, 'evolve' | 'initialState'>,
   options: AggregateOptions & { sql?: Sql } = {},
@@ -100,7 +100,7 @@ export interface HandleManyOptions extends AggregateOptions {
  * due. A ConcurrencyError leaves the transaction to be rolled back.
  */
 export async function handleCommands<Command, Event extends NewEvent, State>(
-  store: EventStore<Event>,
+  store: EventStore<Event, NoInfer<State>>,
   decider: Decider<Command, Event, State>,
   commands: readonly StreamCommand<Command, State>[],
   options: HandleManyOptions,
@@ -112,7 +112,7 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
     : await aggregateStreams(store, streamIds, decider, { snapshots, sql: tx });
   const current = new Map(loaded);
 
-  const appends: StreamAppend<Event>[] = [];
+  const appends: StreamAppend<Event, State>[] = [];
   const outcomes = commands.map(({ streamId, command, metadata, expectedVersion }) => {
     const { state, version } = current.get(streamId)!;
     if (expectedVersion !== undefined && expectedVersion !== version) {
@@ -129,7 +129,13 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
       version: version + decided.length,
     };
     current.set(streamId, next);
-    appends.push({ streamId, expectedVersion: version, events: decided, metadata });
+    appends.push({
+      streamId,
+      expectedVersion: version,
+      events: decided,
+      metadata,
+      stateAfter: next.state,
+    });
     return { ...next, append: appends.length - 1 };
   });
   const recorded = appends.length > 0 ? await store.appendToStreams(tx, appends) : [];
@@ -154,7 +160,7 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
  * same transaction when one is due.
  */
 export async function handleCommand<Command, Event extends NewEvent, State>(
-  store: EventStore<Event>,
+  store: EventStore<Event, NoInfer<State>>,
   streamId: string,
   decider: Decider<Command, Event, State>,
   command: CommandOf<Command, State>,
@@ -216,7 +222,7 @@ export interface AggregateCommand<Command, State> extends Omit<
  */
 export class AggregateCommands<Command, Event extends NewEvent, State> {
   constructor(
-    readonly store: EventStore<Event>,
+    readonly store: EventStore<Event, State>,
     private readonly binding: AggregateBinding<Command, Event, State>,
   ) {}
 

@@ -523,6 +523,30 @@ describe('EventStore on PostgreSQL', () => {
       ).toEqual([{ total: 11 }]);
     });
 
+    it('are given the state a command left each stream in, and none for an append without a decision', async () => {
+      const seen: ReadonlyMap<string, unknown>[] = [];
+      // The totals projection too, so that the log and the totals table stay in step for the
+      // rebuild test.
+      const states = new EventStore(database.database, registry, [
+        totals,
+        {
+          name: 'states',
+          eventTypes: ['Added', 'Renamed'],
+          project: async (_events, _tx, decided) => void seen.push(new Map(decided)),
+        },
+      ]);
+      const stream = newStream();
+      await handleCommand(states, stream, counter, { add: 2 });
+      await handleCommand(states, stream, counter, { rename: 'two' });
+      await states.appendToStream(stream, 2, [added(1)]);
+
+      expect(seen).toEqual([
+        new Map([[stream, { total: 2, name: '' }]]),
+        new Map([[stream, { total: 2, name: 'two' }]]),
+        new Map(),
+      ]);
+    });
+
     it('can be rebuilt from the log to the same rows', async () => {
       const stream = newStream();
       await store.appendToStream(stream, 0, [added(3), added(4)]);

@@ -8,11 +8,20 @@ import type { Snapshot } from './snapshots.js';
  * A read model kept in step with the log: it is given every appended event of the types it
  * handles inside the append's own transaction, so it can never disagree with the log.
  */
-export interface InlineProjection<E extends NewEvent = NewEvent> {
+export interface InlineProjection<E extends NewEvent = NewEvent, S = unknown> {
   readonly name: string;
   readonly eventTypes: readonly E['type'][];
-  /** Applies events (of several streams when rebuilding), in log order: only of `eventTypes`. */
-  project(events: readonly RecordedEvent<E>[], tx: Transaction): Promise<void>;
+  /**
+   * Applies events (of several streams when rebuilding), in log order: only of `eventTypes`.
+   * `decided` holds, by stream id, the state a command handler left each stream in after these
+   * events (see StreamAppend.stateAfter), so a projection of that state need not read or fold it
+   * again; a rebuild, or an append made without a decision, gives none.
+   */
+  project(
+    events: readonly RecordedEvent<E>[],
+    tx: Transaction,
+    decided?: ReadonlyMap<string, S>,
+  ): Promise<void>;
   /**
    * The tables it builds, emptied before a rebuild. A projection without them (one that sends
    * messages, say) has effects that must not be repeated, and cannot be rebuilt.
@@ -39,12 +48,14 @@ export interface AppendOptions<E extends NewEvent = NewEvent> {
   inTransaction?: (tx: Transaction, recorded: readonly RecordedEvent<E>[]) => Promise<void>;
 }
 
-export interface StreamAppend<E extends NewEvent = NewEvent> {
+export interface StreamAppend<E extends NewEvent = NewEvent, S = unknown> {
   streamId: string;
   /** 0: the stream must not exist yet. */
   expectedVersion: number;
   events: readonly E[];
   metadata?: EventMetadata;
+  /** The stream's state after these events, when a decider made them: for the projections. */
+  stateAfter?: S;
 }
 
 /** A stream as loadStreams reads it: its snapshot, if any, and every event after it. */
@@ -88,9 +99,9 @@ const EVENT_COLUMNS = `global_position, transaction_id, stream_id, stream_positi
  * reader that never skips late commits, and inline projections in the append transaction. Typed
  * by the union `E` of the events it stores: what goes in and what comes out is one of them.
  */
-export class EventStore<E extends NewEvent = NewEvent> {
-  private readonly projectionsByType = new Map<string, InlineProjection<E>[]>();
-  private readonly inline: InlineProjection<E>[] = [];
+export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
+  private readonly projectionsByType = new Map<string, InlineProjection<E, S>[]>();
+  private readonly inline: InlineProjection<E, S>[] = [];
   // Once an append has run, a projection added later would have missed its events (an outbox
   // row, a summary) for good: adding one then is refused.
   private appended = false;
@@ -98,7 +109,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
   constructor(
     private readonly database: Database,
     readonly registry: EventTypeRegistry<E>,
-    projections: readonly InlineProjection<E>[] = [],
+    projections: readonly InlineProjection<E, S>[] = [],
   ) {
     this.addProjections(projections);
   }
@@ -107,7 +118,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
    * More inline projections, for an application whose slices each bring their own: added once
    * every one of them exists, before the first append (an event appended before would miss them).
    */
-  addProjections(projections: readonly InlineProjection<E>[]): void {
+  addProjections(projections: readonly InlineProjection<E, S>[]): void {
     if (this.appended && projections.length > 0) {
       throw new Error(
         `Inline projections added after an append would miss its events: ${projections
@@ -127,7 +138,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
   }
 
   /** Every inline projection, in the order they run in an append's transaction. */
-  get projections(): readonly InlineProjection<E>[] {
+  get projections(): readonly InlineProjection<E, S>[] {
     return this.inline;
   }
 
@@ -172,7 +183,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
    */
   async appendToStreams(
     tx: Transaction,
-    appends: readonly StreamAppend<E>[],
+    appends: readonly StreamAppend<E, S>[],
   ): Promise<RecordedEvent<E>[][]> {
     this.appended = true;
     const heads = new Map<string, { expected: number; next: number }>();
@@ -237,7 +248,12 @@ export class EventStore<E extends NewEvent = NewEvent> {
         return toRecordedEvent<E>(written.get(`${streamId}:${position}`)!, event.data);
       }),
     );
-    await this.project(recorded.flat(), tx);
+    const decided = new Map<string, S>();
+    for (const { streamId, stateAfter } of appends) {
+      if (stateAfter !== undefined) decided.set(streamId, stateAfter);
+      else decided.delete(streamId);
+    }
+    await this.project(recorded.flat(), tx, decided);
     return recorded;
   }
 
@@ -360,7 +376,7 @@ export class EventStore<E extends NewEvent = NewEvent> {
    * waits at its first write to those tables and then applies its events on top of the rebuilt
    * rows. Nothing is missed or applied twice.
    */
-  async rebuild(projection: InlineProjection<E>, batchSize = 5000): Promise<number> {
+  async rebuild(projection: InlineProjection<E, S>, batchSize = 5000): Promise<number> {
     const tables = projection.tables;
     if (!tables?.length) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
     const list = tables.map((table) => `"${table.replaceAll('"', '""')}"`).join(', ');
@@ -405,16 +421,20 @@ export class EventStore<E extends NewEvent = NewEvent> {
     return rows[0]?.version ?? 0;
   }
 
-  /** Runs inside a transaction the caller owns (the append's, or a rebuild's). */
-  async project(events: readonly RecordedEvent<E>[], tx: Transaction): Promise<void> {
-    const touched = new Set<InlineProjection<E>>();
+  /** The inline projections of an append's events, in its transaction. */
+  private async project(
+    events: readonly RecordedEvent<E>[],
+    tx: Transaction,
+    decided: ReadonlyMap<string, S> = new Map(),
+  ): Promise<void> {
+    const touched = new Set<InlineProjection<E, S>>();
     for (const event of events) {
       for (const projection of this.projectionsByType.get(event.type) ?? [])
         touched.add(projection);
     }
     for (const projection of touched) {
       const relevant = events.filter((event) => projection.eventTypes.includes(event.type));
-      await projection.project(relevant, tx);
+      await projection.project(relevant, tx, decided);
     }
   }
 

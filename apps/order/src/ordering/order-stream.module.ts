@@ -2,7 +2,7 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
 import { EventStore, type InlineProjection } from '@ordering/event-store';
 import { Database } from '@ordering/platform';
-import type { OrderEvent } from './domain/order.js';
+import type { Order, OrderEvent } from './domain/order.js';
 import { OrderCommands, orderEventTypes, OrderProjection } from './order-stream.js';
 
 /**
@@ -16,7 +16,8 @@ import { OrderCommands, orderEventTypes, OrderProjection } from './order-stream.
     {
       provide: EventStore,
       inject: [Database],
-      useFactory: (database: Database) => new EventStore<OrderEvent>(database, orderEventTypes),
+      useFactory: (database: Database) =>
+        new EventStore<OrderEvent, Order>(database, orderEventTypes),
     },
     OrderCommands,
   ],
@@ -24,7 +25,7 @@ import { OrderCommands, orderEventTypes, OrderProjection } from './order-stream.
 })
 export class OrderStreamModule implements OnModuleInit {
   constructor(
-    private readonly store: EventStore<OrderEvent>,
+    private readonly store: EventStore<OrderEvent, Order>,
     private readonly discovery: DiscoveryService,
   ) {}
 
@@ -34,7 +35,7 @@ export class OrderStreamModule implements OnModuleInit {
     this.store.addProjections(
       this.discovery
         .getProviders({ metadataKey: OrderProjection.KEY })
-        .map((wrapper) => wrapper.instance as InlineProjection<OrderEvent>),
+        .map((wrapper) => wrapper.instance as InlineProjection<OrderEvent, Order>),
     );
   }
 }

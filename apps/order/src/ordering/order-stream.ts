@@ -26,7 +26,7 @@ export const ORDER_SNAPSHOTS = { every: 100, shapeVersion: 1 };
  */
 @Injectable()
 export class OrderCommands extends AggregateCommands<OrderCommand, OrderEvent, Order> {
-  constructor(store: EventStore<OrderEvent>) {
+  constructor(store: EventStore<OrderEvent, Order>) {
     super(store, { decider: orderDecider, streamIdOf: orderStreamId, snapshots: ORDER_SNAPSHOTS });
   }
 }

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@ordering/event-store';
 import { createTestDatabase } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { orderMigrations } from '../../migrations/index.js';
-import type { OrderEvent } from '../domain/order.js';
+import { evolve, initialOrder, type OrderEvent } from '../domain/order.js';
 import { OrderSummary } from './order-summary.entity.js';
 import { OrderSummaryProjection } from './order-summary.projection.js';
 
@@ -58,6 +58,24 @@ describe('OrderSummaryProjection (real PostgreSQL)', () => {
     expect(await summary(orderId)).toMatchObject({
       status: 'CONFIRMED',
       items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 450 }],
+      version: 2,
+    });
+  });
+
+  it('summarizes an order from the state its command decided, without a row to move on', async () => {
+    const orderId = randomUUID();
+    const state = evolve(evolve(initialOrder, placed(orderId)), confirmed(orderId));
+    await database.database.transaction((tx) =>
+      projection.project(
+        [recorded(confirmed(orderId), 2)],
+        tx,
+        new Map([[`order-${orderId}`, state]]),
+      ),
+    );
+    expect(await summary(orderId)).toMatchObject({
+      status: 'CONFIRMED',
+      items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 450 }],
+      total: 900,
       version: 2,
     });
   });

@@ -68,23 +68,37 @@ function stateOf(row: OrderSummary): Order {
 }
 
 /**
- * Keeps `order_summaries` in step with the order streams, through the aggregate's own `evolve`,
- * so the read model can never interpret an event differently from the write model.
+ * Keeps `order_summaries` in step with the order streams. An order a command has just decided is
+ * summarized from the state that command left it in, without a read; otherwise (a rebuild) the
+ * row is moved on through the aggregate's own `evolve`, so the read model can never interpret an
+ * event differently from the write model.
  */
 @Injectable()
 @OrderProjection()
-export class OrderSummaryProjection implements InlineProjection<OrderEvent> {
+export class OrderSummaryProjection implements InlineProjection<OrderEvent, Order> {
   readonly name = 'order-summaries';
   readonly eventTypes = orderEventTypes.types;
 
   readonly tables = ['order_summaries'];
 
-  async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
+  async project(
+    events: readonly RecordedEvent<OrderEvent>[],
+    tx: Transaction,
+    decided: ReadonlyMap<string, Order> = new Map(),
+  ): Promise<void> {
     const rows = new Map<string, OrderSummary>();
-    // An order whose first event here is its first event has no row to start from: placing an
-    // order costs no read.
+    const lastEvents = new Map<string, RecordedEvent<OrderEvent>>();
+    for (const event of events) lastEvents.set(event.streamId, event);
+    for (const [streamId, last] of lastEvents) {
+      const state = decided.get(streamId);
+      const summary = state && summarize(state, last.streamPosition, last.recordedAt);
+      if (summary) rows.set(summary.orderId, summary);
+    }
+    const toFold = events.filter((event) => !rows.has(event.data.orderId));
+
+    // An order whose first event here is its first event has no row to start from.
     const firstSeen = new Map<string, number>();
-    for (const event of events) {
+    for (const event of toFold) {
       const orderId = event.data.orderId;
       if (!firstSeen.has(orderId)) firstSeen.set(orderId, event.streamPosition);
     }
@@ -100,7 +114,7 @@ export class OrderSummaryProjection implements InlineProjection<OrderEvent> {
       for (const row of existing) rows.set(row.order_id, fromRow(row));
     }
 
-    for (const event of events) {
+    for (const event of toFold) {
       const current = rows.get(event.data.orderId);
       if (current && current.version >= event.streamPosition) continue;
       const next = summarize(
