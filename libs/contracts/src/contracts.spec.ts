@@ -10,6 +10,7 @@ import { orderConfirmedV1 } from './order/order-confirmed.v1.js';
 import { orderPlacedV1 } from './order/order-placed.v1.js';
 import { orderRejectedV1 } from './order/order-rejected.v1.js';
 import { contractFor, contracts } from './registry.js';
+import { SKU_PATTERN } from './sku.js';
 import {
   deadLetterQueueOf,
   redeliveryExchangeOf,
@@ -113,7 +114,7 @@ describe('the contracts', () => {
     };
     for (const [name, field] of contracts.flatMap((c) => fields(c.schema))) {
       if (name === 'sku') {
-        expect(field).toEqual({ type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' });
+        expect(field).toEqual({ type: 'string', pattern: SKU_PATTERN });
       }
       if (name === 'orderId') expect(field).toEqual({ type: 'string', format: 'uuid' });
       if (name.endsWith('At')) expect(field).toEqual({ type: 'string', format: 'date-time' });

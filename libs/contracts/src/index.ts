@@ -10,5 +10,6 @@ export * from './order/order-confirmed.v1.js';
 export * from './order/order-placed.v1.js';
 export * from './order/order-rejected.v1.js';
 export * from './registry.js';
+export * from './sku.js';
 export * from './topology.js';
 export * from './validation.js';

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Caller, type HttpResponse, PathParam, ProblemException, Public } from '@ordering/platform';
+import { SKU_IN_WORDS, SKU_PATTERN } from '@ordering/contracts';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { ProductCatalogue } from './product-catalogue.js';
 import type { Product } from './product.entity.js';
@@ -75,20 +76,20 @@ const view = ({
   updatedAt,
 });
 
-const SKU = '^[A-Za-z0-9._-]{1,64}$';
+const SKU = new RegExp(SKU_PATTERN);
 
-/** The `:sku` of a route: 1 to 64 letters, digits, ".", "_" or "-", or a 400 saying so. */
+/** The `:sku` of a route (see SKU_PATTERN), or a 400 saying what a SKU is. */
 const SkuParam = () =>
   PathParam(
     'sku',
-    { type: 'string', pattern: SKU, maxLength: 64 },
+    { type: 'string', pattern: SKU_PATTERN, maxLength: 64 },
     {
       transform: (sku: string) => {
-        if (new RegExp(SKU).test(sku)) return sku;
+        if (SKU.test(sku)) return sku;
         throw new ProblemException(400, {
           type: 'validation-failed',
           title: 'Invalid SKU',
-          errors: [{ field: 'sku', message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' }],
+          errors: [{ field: 'sku', message: `must be ${SKU_IN_WORDS}` }],
         });
       },
     },

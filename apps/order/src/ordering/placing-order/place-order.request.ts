@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { SKU_IN_WORDS, SKU_PATTERN } from '@ordering/contracts';
 import { SchemaBody } from '@ordering/platform';
 
 export interface PlaceOrderRequest {
@@ -27,8 +28,8 @@ export const placeOrderBody = new SchemaBody<PlaceOrderRequest>({
         properties: {
           sku: {
             type: 'string',
-            pattern: '^[A-Za-z0-9._-]{1,64}$',
-            description: '1 to 64 letters, digits, ".", "_" or "-"',
+            pattern: SKU_PATTERN,
+            description: SKU_IN_WORDS,
             example: 'SKU-COFFEE-1KG',
           },
           quantity: { type: 'integer', minimum: MIN_QUANTITY, maximum: MAX_QUANTITY, example: 2 },
