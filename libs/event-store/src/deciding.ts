@@ -115,13 +115,15 @@ export async function handleCommands<Command, Event extends NewEvent, State>(
   const appends: StreamAppend<Event, State>[] = [];
   const outcomes = commands.map(({ streamId, command, metadata, expectedVersion }) => {
     const { state, version } = current.get(streamId)!;
-    if (expectedVersion !== undefined && expectedVersion !== version) {
-      throw new ConcurrencyError(streamId, expectedVersion, version);
-    }
+    // A command made from the state may refuse the caller (who may not see the stream) before a
+    // stale expected version would tell them it exists.
     const decidedCommand =
       typeof command === 'function'
         ? (command as (state: State) => Command | undefined)(state)
         : command;
+    if (expectedVersion !== undefined && expectedVersion !== version) {
+      throw new ConcurrencyError(streamId, expectedVersion, version);
+    }
     const decided = decidedCommand === undefined ? [] : decider.decide(decidedCommand, state);
     if (decided.length === 0) return { state, version, append: undefined as number | undefined };
     const next = {

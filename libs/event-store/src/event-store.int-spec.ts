@@ -410,6 +410,22 @@ describe('EventStore on PostgreSQL', () => {
         handleCommand(store, stream, counter, { add: 1 }, { expectedVersion: 1 }),
       ).rejects.toEqual(new ConcurrencyError(stream, 1, 2));
     });
+    it('lets a command made from the state refuse before a stale expected version is told', async () => {
+      const stream = newStream();
+      await handleCommand(store, stream, counter, { add: 1 });
+      const refused = new Error('not yours');
+      await expect(
+        handleCommand(
+          store,
+          stream,
+          counter,
+          () => {
+            throw refused;
+          },
+          { expectedVersion: 7 },
+        ),
+      ).rejects.toBe(refused);
+    });
   });
 
   describe('a connection lost at any statement of a unit of work', () => {

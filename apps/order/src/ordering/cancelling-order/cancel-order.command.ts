@@ -7,9 +7,7 @@ import {
   type IdempotentRequest,
   type StoredResponse,
 } from '@ordering/platform';
-import { DataSource } from 'typeorm';
 import { OrderRuleBroken } from '../domain/order-rule-broken.js';
-import { OrderSummary } from '../getting-order/order-summary.entity.js';
 import { orderAccess } from '../order-access.js';
 import { OrderCommands } from '../order-stream.js';
 
@@ -42,24 +40,23 @@ export class CancelOrderCommand extends Command<{ version: number }> {
 export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
   constructor(
     private readonly orders: OrderCommands,
-    private readonly dataSource: DataSource,
     private readonly idempotencyKeys: IdempotencyKeys,
     private readonly clock: Clock,
   ) {}
 
   async execute(command: CancelOrderCommand) {
     const { orderId, caller, reason, expectedVersion, metadata, idempotency } = command;
-    // Ownership is checked on the read model, which the append transaction keeps exact.
-    const order = await this.dataSource.getRepository(OrderSummary).findOne({
-      where: { orderId },
-      select: { customerId: true },
-    });
-    if (!order || !orderAccess.mayCancel(caller, order.customerId)) {
-      throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
-    }
     const { version } = await this.orders.handle(
       orderId,
-      { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } },
+      // Ownership is checked on the order as the command's transaction loads it.
+      (order) => {
+        if (order.status === 'NONE' || !orderAccess.mayCancel(caller, order.customerId)) {
+          throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, {
+            orderId,
+          });
+        }
+        return { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } };
+      },
       {
         metadata,
         expectedVersion,
