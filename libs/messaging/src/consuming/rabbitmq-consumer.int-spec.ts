@@ -482,17 +482,26 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
         env: { ...process.env, RABBITMQ_URL: vhost.url },
       });
 
-    it('lists dead letters with their reason and attempts, and replays one to be applied once', async () => {
+    /** An event its handler fails until it is fixed, dead-lettered after its attempts. */
+    async function deadLettered() {
+      fixed = false;
       const event = orderPlaced('fixed-later');
       publish(event);
       await deadLetterOf(event.id);
+      return event;
+    }
 
+    it('lists dead letters with their reason and attempts', async () => {
+      const event = await deadLettered();
       const listed = await dlq('list', queue);
       expect(listed.stdout).toContain(event.id);
       expect(listed.stdout).toMatch(
         new RegExp(`${event.id}[^]*reason: +handler-failed[^]*attempts: +3`),
       );
+    });
 
+    it('replays a dead letter, once fixed, to be applied once', async () => {
+      const event = await deadLettered();
       fixed = true;
       const replayed = await dlq('replay', queue, '--id', event.id);
       expect(replayed.stdout).toContain('Replayed 1 of');

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { OtlpReceiver } from '@ordering/testing';
 import {
   currentTraceparent,
@@ -38,7 +38,8 @@ describe('Tracing helpers', () => {
   });
 
   describe('while tracing', () => {
-    it('records spans under the carried parent, places what runs inside them, and exports them at stop', async () => {
+    /** Records spans, fails one, and stops tracing: what the tests below look at, done once. */
+    async function recordThenStop() {
       await receiver.start();
       startTracing({
         service: 'unit',
@@ -54,30 +55,64 @@ describe('Tracing helpers', () => {
         await runInSpan(client, async () => undefined);
         return { traceparent: currentTraceparent(CALLER), fields: traceFields(), client };
       });
-      await expect(
-        runInSpan(startSpan('deliver log', { kind: SpanKind.CLIENT }), async () => {
+      const delivering = runInSpan(
+        startSpan('deliver log', { kind: SpanKind.CLIENT }),
+        async () => {
           throw new Error('SMTP refused');
-        }),
-      ).rejects.toThrow('SMTP refused');
+        },
+      );
+      await delivering.catch(() => undefined);
       // Ended spans are sent at the latest when tracing stops, whatever the export delay.
       await stopTracing();
 
       const { spanId } = consumer.spanContext();
-      expect(inside.traceparent).toBe(`00-${TRACE_ID}-${spanId}-01`);
-      expect(inside.fields).toEqual({ trace_id: TRACE_ID, span_id: spanId });
       const byName = Object.fromEntries(receiver.spans.map((span) => [span.name, span]));
-      expect(byName['process queue']).toMatchObject({
+      return { spanId, inside, delivering, byName };
+    }
+
+    let recorded: Awaited<ReturnType<typeof recordThenStop>>;
+    beforeAll(async () => {
+      recorded = await recordThenStop();
+    });
+
+    it('exports every ended span when tracing stops, whatever the export delay', () => {
+      expect(receiver.spans.map((span) => span.name).sort()).toEqual([
+        'GET /orders/:orderId',
+        'deliver log',
+        'process queue',
+      ]);
+    });
+
+    it('records a span under the parent its cause carried', () => {
+      expect(recorded.byName['process queue']).toMatchObject({
         service: 'unit',
         traceId: TRACE_ID,
         parentSpanId: '00f067aa0ba902b7',
         kind: 5,
       });
-      expect(byName['GET /orders/:orderId']).toMatchObject({
+    });
+
+    it('places what runs inside a span in it: what it causes and its log lines carry that span', () => {
+      const { spanId, inside } = recorded;
+      expect(inside.traceparent).toBe(`00-${TRACE_ID}-${spanId}-01`);
+      expect(inside.fields).toEqual({ trace_id: TRACE_ID, span_id: spanId });
+    });
+
+    it('records a child span under the span it was started in', () => {
+      expect(recorded.byName['GET /orders/:orderId']).toMatchObject({
         traceId: TRACE_ID,
-        parentSpanId: spanId,
+        parentSpanId: recorded.spanId,
       });
-      expect(byName['deliver log']).toMatchObject({ parentSpanId: '', statusCode: 2 });
-      expect(byName['deliver log'].traceId).not.toBe(TRACE_ID);
+    });
+
+    it('records a span whose work throws as failed, and passes the error on', async () => {
+      await expect(recorded.delivering).rejects.toThrow('SMTP refused');
+      expect(recorded.byName['deliver log']).toMatchObject({ statusCode: 2 });
+    });
+
+    it('starts a trace of its own for a span whose cause carried no parent', () => {
+      expect(recorded.byName['deliver log']).toMatchObject({ parentSpanId: '' });
+      expect(recorded.byName['deliver log'].traceId).not.toBe(TRACE_ID);
     });
   });
 });

@@ -6,17 +6,14 @@ describe('POST /orders/:id/cancel (real PostgreSQL)', () => {
   const { request, place } = orderApiForTests('order_cancel');
 
   describe('POST /orders/:id/cancel', () => {
-    it('cancels with a matching If-Match, refuses a stale one (412) and a second cancel (409)', async () => {
+    /** A pending order of Alice's, at version 1, and the path that cancels it. */
+    async function pendingOrder() {
       const placed = await place([{ sku: 'MUG', quantity: 1 }]);
-      const path = `/orders/${placed.body.orderId}/cancel`;
+      return { orderId: placed.body.orderId, path: `/orders/${placed.body.orderId}/cancel` };
+    }
 
-      const stale = await request('POST', path, {
-        token: alice,
-        body: {},
-        headers: { 'if-match': '"7"' },
-      });
-      expect(stale.status).toBe(412);
-
+    it('cancels with a matching If-Match, answering the new version and its ETag', async () => {
+      const { orderId, path } = await pendingOrder();
       const cancelled = await request('POST', path, {
         token: alice,
         body: {},
@@ -24,12 +21,30 @@ describe('POST /orders/:id/cancel (real PostgreSQL)', () => {
       });
       expect(cancelled.status).toBe(202);
       expect(cancelled.body).toEqual({
-        orderId: placed.body.orderId,
+        orderId,
         status: 'CANCELLED',
         version: 2,
       });
       expect(cancelled.headers.get('etag')).toBe('"2"');
+    });
 
+    it('refuses a stale If-Match with 412, leaving the order as it was', async () => {
+      const { orderId, path } = await pendingOrder();
+      const stale = await request('POST', path, {
+        token: alice,
+        body: {},
+        headers: { 'if-match': '"7"' },
+      });
+      expect(stale.status).toBe(412);
+      expect((await request('GET', `/orders/${orderId}`, { token: alice })).body).toMatchObject({
+        status: 'PENDING',
+        version: 1,
+      });
+    });
+
+    it('refuses to cancel a cancelled order again with 409', async () => {
+      const { path } = await pendingOrder();
+      await request('POST', path, { token: alice, body: {}, headers: { 'if-match': '"1"' } });
       const again = await request('POST', path, { token: alice, body: {} });
       expect(again.status).toBe(409);
       expect(again.body.type).toContain('order-is-final');

@@ -8,12 +8,22 @@ describe('reading orders (order service, real PostgreSQL)', () => {
   const { request, place } = orderApiForTests('order_reading');
 
   describe('reading orders', () => {
-    it('shows a customer only its own orders: another’s answers 404; admins see all', async () => {
-      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
-      const path = `/orders/${placed.body.orderId}`;
+    /** The path of a new order of Alice's. */
+    const alicesOrder = async () =>
+      `/orders/${(await place([{ sku: 'COFFEE', quantity: 1 }], alice)).body.orderId}`;
+
+    it('answers 404 to another customer asking for an order or its audit trail', async () => {
+      const path = await alicesOrder();
       expect((await request('GET', path, { token: bob })).status).toBe(404);
       expect((await request('GET', `${path}/events`, { token: bob })).status).toBe(404);
+    });
+
+    it('shows admins any customer’s order', async () => {
+      const path = await alicesOrder();
       expect((await request('GET', path, { token: admin })).status).toBe(200);
+    });
+
+    it('answers 404 for an order that does not exist', async () => {
       expect((await request('GET', `/orders/${randomUUID()}`, { token: alice })).status).toBe(404);
     });
 
@@ -44,13 +54,18 @@ describe('reading orders (order service, real PostgreSQL)', () => {
       expect(response.headers.get('content-type')).toContain('application/problem+json');
     });
 
-    it('lists the caller’s orders newest first, a cursor page at a time, filtered by status', async () => {
+    /** A new customer with five orders, oldest first, the second of them cancelled. */
+    async function customerWithFiveOrders() {
       const customer = tokenFor(`customer-${randomUUID()}`);
       const ids: string[] = [];
       for (let i = 0; i < 5; i++)
         ids.push((await place([{ sku: 'MUG', quantity: 1 }], customer)).body.orderId);
       await request('POST', `/orders/${ids[1]}/cancel`, { token: customer, body: {} });
+      return { customer, ids };
+    }
 
+    it('lists the caller’s orders newest first, a cursor page at a time', async () => {
+      const { customer, ids } = await customerWithFiveOrders();
       const pages: string[][] = [];
       let cursor = '';
       do {
@@ -62,9 +77,16 @@ describe('reading orders (order service, real PostgreSQL)', () => {
         cursor = page.body.nextCursor ?? '';
       } while (cursor);
       expect(pages).toEqual([[ids[4], ids[3]], [ids[2], ids[1]], [ids[0]]]);
+    });
 
+    it('lists only the caller’s orders in the status asked for', async () => {
+      const { customer, ids } = await customerWithFiveOrders();
       const cancelled = await request('GET', '/orders?status=CANCELLED', { token: customer });
       expect(cancelled.body.items.map((o: { orderId: string }) => o.orderId)).toEqual([ids[1]]);
+    });
+
+    it('refuses a list with a malformed limit, status or cursor with 400', async () => {
+      const { customer } = await customerWithFiveOrders();
       expect((await request('GET', '/orders?limit=0', { token: customer })).status).toBe(400);
       expect((await request('GET', '/orders?status=LOST', { token: customer })).status).toBe(400);
       expect((await request('GET', '/orders?cursor=garbage', { token: customer })).status).toBe(
@@ -101,23 +123,39 @@ describe('reading orders (order service, real PostgreSQL)', () => {
       expect(events.body[0].metadata).toMatchObject({ userId: 'customer-alice' });
     });
 
-    it('shows the order as it was at a version or an instant, and refuses a malformed instant', async () => {
+    it('shows the order as it was at a version', async () => {
       const path = await placedThenCancelled();
-      const events = await request('GET', `${path}/events`, { token: alice });
       const atVersion1 = await request('GET', `${path}?version=1`, { token: alice });
       expect(atVersion1.body).toMatchObject({ status: 'PENDING', version: 1 });
+    });
+
+    it('shows the order as it was at an instant', async () => {
+      const path = await placedThenCancelled();
+      const events = await request('GET', `${path}/events`, { token: alice });
       const atPlacement = await request('GET', `${path}?at=${events.body[0].time}`, {
         token: alice,
       });
       expect(atPlacement.body).toMatchObject({ status: 'PENDING', version: 1 });
+    });
+
+    it('shows the order as it is now when asked for no version or instant', async () => {
+      const path = await placedThenCancelled();
       const now = await request('GET', path, { token: alice });
       expect(now.body).toMatchObject({
         status: 'CANCELLED',
         reason: 'changed my mind',
         version: 2,
       });
+    });
+
+    it('answers 404 for an instant before the order was placed', async () => {
+      const path = await placedThenCancelled();
       const before = await request('GET', `${path}?at=2000-01-01T00:00:00Z`, { token: alice });
       expect(before.status).toBe(404);
+    });
+
+    it('refuses a malformed instant with 400', async () => {
+      const path = await placedThenCancelled();
       expect((await request('GET', `${path}?at=yesterday`, { token: alice })).status).toBe(400);
     });
   });
@@ -144,12 +182,16 @@ describe('reading orders (order service, real PostgreSQL)', () => {
       }
     });
 
-    it('lists no one’s orders but its own (none) and cannot cancel one', async () => {
-      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
+    it('lists no one’s orders but its own, which are none', async () => {
+      await place([{ sku: 'COFFEE', quantity: 1 }], alice);
       const another = await request('GET', '/orders?customerId=customer-alice', { token: reader });
       expect(another.status).toBe(403);
       const own = await request('GET', '/orders', { token: reader });
       expect(own.body.items).toEqual([]);
+    });
+
+    it('cannot cancel an order, which stays as it was', async () => {
+      const placed = await place([{ sku: 'COFFEE', quantity: 1 }], alice);
       const cancel = await request('POST', `/orders/${placed.body.orderId}/cancel`, {
         token: reader,
         body: {},
