@@ -56,6 +56,16 @@ describe('POST /orders/:id/cancel (real PostgreSQL)', () => {
       expect((await request('POST', path, { token: bob, body: {} })).status).toBe(404);
     });
 
+    it('answers 404 for another customer’s order whatever If-Match it sends, so a 412 never tells it exists', async () => {
+      const { path } = await pendingOrder();
+      const stale = await request('POST', path, {
+        token: bob,
+        body: {},
+        headers: { 'if-match': '"7"' },
+      });
+      expect(stale.status).toBe(404);
+    });
+
     it('answers 400 for a malformed If-Match, leaving the order as it was', async () => {
       const placed = await place([{ sku: 'MUG', quantity: 1 }]);
       const path = `/orders/${placed.body.orderId}/cancel`;
