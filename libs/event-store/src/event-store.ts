@@ -91,6 +91,15 @@ interface EventRow {
   recorded_at: Date;
 }
 
+/**
+ * Every statement on the log's tables is planned for its values (see QueryOptions): they start
+ * empty and grow with every command, and a plan a connection made while they were small is a
+ * sequential scan of the whole log or of every stream head (measured: 9 ms for one append's head
+ * update at 20,000 streams, 28 ms for one load at 40,000 events) until an autoanalyze replans it.
+ * Planning costs a tenth to a fifth of a millisecond.
+ */
+const GROWING = { plan: 'per-execution' } as const;
+
 const EVENT_COLUMNS = `global_position, transaction_id, stream_id, stream_position, type,
   schema_version, data, metadata, recorded_at`;
 
@@ -232,6 +241,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
         events.map((e) => JSON.stringify(e.event.data)),
         events.map((e) => e.metadata),
       ],
+      GROWING,
     );
     const written = new Map<string, EventRow>(
       rows.map((row) => [`${row.stream_id}:${row.stream_position}`, row]),
@@ -288,6 +298,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
        ) e
        ORDER BY stream_id, stream_position`,
       [streamIds, snapshotShape ?? -1],
+      GROWING,
     );
     const loaded = new Map<string, LoadedStream<State, E>>(
       streamIds.map((id) => [id, { events: [] }]),
@@ -314,6 +325,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
       `SELECT stream_id FROM event_streams WHERE stream_id = ANY($1::text[])
        ORDER BY stream_id FOR UPDATE`,
       [[...new Set(streamIds)]],
+      GROWING,
     );
   }
 
@@ -334,6 +346,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
         options.toVersion ?? 2_147_483_647,
         options.toTime?.toISOString() ?? null,
       ],
+      GROWING,
     );
     return rows.map((row) => this.upcast(row));
   }
@@ -358,6 +371,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
        ORDER BY transaction_id, global_position
        LIMIT $3`,
       [from.transactionId.toString(), from.globalPosition.toString(), limit],
+      GROWING,
     );
     const events = rows.map((row) => this.upcast(row));
     const last = events.at(-1);
@@ -400,6 +414,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
               projection.eventTypes,
               batchSize,
             ],
+            GROWING,
           );
           if (rows.length === 0) return count;
           const events = rows.map((row) => this.upcast(row));
@@ -417,6 +432,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
     const rows = await sql.query<{ version: number }>(
       'SELECT version FROM event_streams WHERE stream_id = $1',
       [streamId],
+      GROWING,
     );
     return rows[0]?.version ?? 0;
   }

@@ -1,4 +1,4 @@
-import type { Sql, Transaction } from '@ordering/platform';
+import type { Transaction } from '@ordering/platform';
 
 /**
  * When to snapshot a stream's state, and the shape of that state. Bump `shapeVersion` whenever
@@ -14,21 +14,7 @@ export interface Snapshot<State> {
   state: State;
 }
 
-/** The stream's latest snapshot, if it has one of the current shape. */
-export async function readSnapshot<State>(
-  sql: Sql,
-  streamId: string,
-  policy: SnapshotPolicy,
-): Promise<Snapshot<State> | undefined> {
-  const rows = await sql.query<{ version: number; shape_version: number; state: State }>(
-    'SELECT version, shape_version, state FROM snapshots WHERE stream_id = $1',
-    [streamId],
-  );
-  const row = rows[0];
-  if (!row || row.shape_version !== policy.shapeVersion) return undefined;
-  return { version: row.version, state: row.state };
-}
-
+/** Whether moving a stream from one version to the other crosses a multiple of `every`. */
 export function snapshotIsDue(policy: SnapshotPolicy, fromVersion: number, toVersion: number) {
   return Math.floor(fromVersion / policy.every) < Math.floor(toVersion / policy.every);
 }

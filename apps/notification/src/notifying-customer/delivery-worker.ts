@@ -32,6 +32,10 @@ const RECORD_RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
 
 // Claims due notifications in one statement: each is taken by one worker (replicas skip what is
 // locked) and leased, so none is sent by two at once and a worker that dies leaves it to another.
+// Planned for their values (QueryOptions): the notifications table starts empty and grows with
+// every order, and a plan a connection made while it was small scans all of it.
+const GROWING = { plan: 'per-execution' } as const;
+
 const CLAIM_DUE = `
   UPDATE notifications n
   SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
@@ -146,7 +150,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       body: string;
       attempts: number;
       traceparent: string | null;
-    }>(CLAIM_DUE, [BATCH, LEASE_SECONDS]);
+    }>(CLAIM_DUE, [BATCH, LEASE_SECONDS], GROWING);
     return rows.map((row) => ({
       id: row.id,
       orderId: row.order_id,
@@ -176,7 +180,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private async recordRetrying(text: string, values: unknown[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.database.query(text, values);
+        await this.database.query(text, values, GROWING);
         return;
       } catch (error) {
         if (attempt >= RECORD_RETRY_MS.length && this.stopping) throw error;

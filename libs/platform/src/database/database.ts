@@ -12,7 +12,9 @@ export interface QueryOptions {
    * connection. For the simple lookups by a list of keys (`= ANY($1)`) on tables that start
    * empty and grow fast (inbox, outbox, read models): a plan made once, while such a table was
    * small, can be a sequential scan that costs more with every row until an autoanalyze replans
-   * it, whereas planning such a statement costs little. Complex statements keep their plan.
+   * it, whereas planning such a statement costs little. The event store's statements are planned
+   * so too, complex as some are (see GROWING there); statements on tables of a steady size (the
+   * catalogue, stock) keep their plan.
    */
   plan?: 'per-execution';
 }
