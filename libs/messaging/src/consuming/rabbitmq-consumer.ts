@@ -28,6 +28,7 @@ import { context, type Span } from '@opentelemetry/api';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { EventContext } from './event-context.js';
+import { UnsettledDeliveries } from './unsettled-deliveries.js';
 
 export interface ConsumedQueue {
   name: string;
@@ -142,6 +143,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
   private handlers = new Map<string, MessageHandler>();
   private readonly waiting: Delivery[] = [];
   private readonly closedChannels = new WeakSet<ConfirmChannel>();
+  private readonly unsettled = new WeakMap<ConfirmChannel, UnsettledDeliveries>();
   private running?: Promise<void>;
   private lingering?: NodeJS.Timeout;
 
@@ -212,6 +214,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
 
   /** Turns away what can never be handled, and queues the rest for the next batch. */
   private receive(message: ConsumeMessage, channel: ConfirmChannel): void {
+    this.unsettledOf(channel).received(message.fields.deliveryTag);
     const attempt = attemptOf(message);
     let parsed: unknown;
     try {
@@ -279,7 +282,7 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       }
       return;
     }
-    for (const delivery of batch) this.ack(delivery);
+    this.ackAll(batch);
   }
 
   private async handleAlone(delivery: Delivery): Promise<void> {
@@ -537,7 +540,10 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
       );
       // A short pause, so that a broker refusing every copy is not asked again in a tight loop.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      if (this.isOpen(channel)) channel.nack(message, false, true);
+      if (this.isOpen(channel)) {
+        this.unsettledOf(channel).settle([message.fields.deliveryTag]);
+        channel.nack(message, false, true);
+      }
       return false;
     }
     this.ack({ message, channel });
@@ -553,10 +559,39 @@ export class RabbitMqConsumer extends Server implements CustomTransportStrategy 
     return !this.closedChannels.has(channel);
   }
 
-  private ack({ message, channel }: Pick<Delivery, 'message' | 'channel'>): void {
-    // On a channel closed since, this delivery tag means nothing: the broker has already put the
-    // message back for redelivery, and the inbox will recognise it.
-    if (this.isOpen(channel)) channel.ack(message);
+  private ack(delivery: Pick<Delivery, 'message' | 'channel'>): void {
+    this.ackAll([delivery]);
+  }
+
+  /**
+   * Acknowledges deliveries, with one `multiple` ack per channel where that covers no other
+   * unsettled delivery (UnsettledDeliveries), else one by one. On a channel closed since, a
+   * delivery tag means nothing: the broker has already put the message back for redelivery, and
+   * the inbox will recognise it.
+   */
+  private ackAll(deliveries: readonly Pick<Delivery, 'message' | 'channel'>[]): void {
+    const byChannel = new Map<ConfirmChannel, ConsumeMessage[]>();
+    for (const { message, channel } of deliveries) {
+      if (this.isOpen(channel))
+        byChannel.set(channel, [...(byChannel.get(channel) ?? []), message]);
+    }
+    for (const [channel, messages] of byChannel) {
+      const acks = this.unsettledOf(channel).settle(messages.map((m) => m.fields.deliveryTag));
+      if ('upTo' in acks) {
+        channel.ack(
+          messages.find((m) => m.fields.deliveryTag === acks.upTo)!,
+          true,
+        );
+      } else {
+        for (const message of messages) channel.ack(message);
+      }
+    }
+  }
+
+  private unsettledOf(channel: ConfirmChannel): UnsettledDeliveries {
+    let unsettled = this.unsettled.get(channel);
+    if (!unsettled) this.unsettled.set(channel, (unsettled = new UnsettledDeliveries()));
+    return unsettled;
   }
 
   private async deleteOldInboxRows(): Promise<void> {
