@@ -12,6 +12,7 @@ import {
 } from '@ordering/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ProductCatalogue } from '../products/product-catalogue.js';
 
 const SKU = 'FAULT-MUG';
 const STOCK = 1000;
@@ -68,12 +69,16 @@ describe('reserving and releasing stock under lost connections (real PostgreSQL 
       }),
       connect: (app) => connectConsumer(app, 'inventory', Queues.inventoryOrderEvents),
     });
-    await sql(
-      `INSERT INTO products (sku, name, price, currency, available)
-       VALUES ($1, 'Mug', 900, 'EUR', $2), ('PAIR-A', 'A', 100, 'EUR', $2), ('PAIR-B', 'B', 100, 'EUR', $2),
-         ('SCARCE', 'Scarce', 100, 'EUR', 5)`,
-      [SKU, STOCK],
-    );
+    // Stocked as an admin's PUT /products/:sku would.
+    const catalogue = inventory.app.get(ProductCatalogue);
+    for (const [sku, name, price, available] of [
+      [SKU, 'Mug', 900, STOCK],
+      ['PAIR-A', 'A', 100, STOCK],
+      ['PAIR-B', 'B', 100, STOCK],
+      ['SCARCE', 'Scarce', 100, 5],
+    ] as const) {
+      await catalogue.put({ sku, name, price, currency: 'EUR', available }, 'test');
+    }
     publisher = await testPublisher(inventory.rabbitmqUrl);
     faults = await new ConnectionFaults(inventory.app.get(Database)).start();
   });
