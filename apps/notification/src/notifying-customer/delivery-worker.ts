@@ -30,12 +30,13 @@ const MAX_BACKOFF_SECONDS = 300;
 const LEASE_SECONDS = 60;
 const RECORD_RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
 
-// Claims due notifications in one statement: each is taken by one worker (replicas skip what is
-// locked) and leased, so none is sent by two at once and a worker that dies leaves it to another.
-// Planned for their values (QueryOptions): the notifications table starts empty and grows with
-// every order, and a plan a connection made while it was small scans all of it.
+// The statements below are planned for their values (QueryOptions): the notifications table
+// starts empty and grows with every order, and a plan a connection made while it was small scans
+// all of it.
 const GROWING = { plan: 'per-execution' } as const;
 
+// Claims due notifications in one statement: each is taken by one worker (replicas skip what is
+// locked) and leased, so none is sent by two at once and a worker that dies leaves it to another.
 const CLAIM_DUE = `
   UPDATE notifications n
   SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)

@@ -120,8 +120,9 @@ interface Delivery {
  *
  * Deliveries are handled in batches, one batch at a time: up to `batch.size` messages in one
  * transaction (their locks first, then each effect in delivery order, so one aggregate's messages
- * apply in the order they came, then one inbox insert), one commit, then each delivery is
- * acknowledged on its own tag. A batch that fails for any reason is split: its messages are
+ * apply in the order they came, then one inbox insert), one commit, then the acks: one
+ * `multiple` ack when the batch holds every unsettled delivery of its channel up to its last tag
+ * (UnsettledDeliveries), else one per delivery. A batch that fails for any reason is split: its messages are
  * handled one by one, so only the one at fault is retried or dead-lettered.
  *
  * Failures of a single message are told apart. When a dependency fails (the database, a service

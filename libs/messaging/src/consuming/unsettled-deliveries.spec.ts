@@ -17,18 +17,15 @@ describe('acknowledging a batch of deliveries', () => {
     expect(delivered(1, 2, 3, 4).settle([1, 3, 4])).toEqual({ each: [1, 3, 4] });
   });
 
-  it('lets the next batch go with one ack once what lay among it is settled', () => {
-    const unsettled = delivered(1, 2, 3, 4, 5, 6);
-    unsettled.settle([2]);
-    unsettled.settle([1, 3]);
-    expect(unsettled.settle([4, 5])).toEqual({ upTo: 5 });
+  it('acknowledges one by one when a delivery outside the batch lies below all its tags', () => {
+    // 1 is still on its way to a retry queue: a multiple ack up to 3 would acknowledge it.
+    expect(delivered(1, 2, 3).settle([2, 3])).toEqual({ each: [2, 3] });
   });
 
-  it('never covers a delivery that came after the batch', () => {
-    const unsettled = delivered(1, 2, 3);
-    unsettled.settle([1, 2]);
-    unsettled.received(4);
-    expect(unsettled.settle([3])).toEqual({ upTo: 3 });
-    expect(unsettled.settle([4])).toEqual({ upTo: 4 });
+  it('lets the next batch go with one ack once what lay among it is settled', () => {
+    const unsettled = delivered(1, 2, 3, 4, 5, 6);
+    expect(unsettled.settle([2])).toEqual({ each: [2] });
+    expect(unsettled.settle([1, 3])).toEqual({ upTo: 3 });
+    expect(unsettled.settle([4, 5])).toEqual({ upTo: 5 });
   });
 });

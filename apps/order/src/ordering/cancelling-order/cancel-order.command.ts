@@ -51,9 +51,7 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrderCommand> {
       // Ownership is checked on the order as the command's transaction loads it.
       (order) => {
         if (order.status === 'NONE' || !orderAccess.mayCancel(caller, order.customerId)) {
-          throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, {
-            orderId,
-          });
+          throw OrderRuleBroken.orderNotFound(orderId);
         }
         return { type: 'CancelOrder', data: { orderId, reason, now: this.clock.now() } };
       },

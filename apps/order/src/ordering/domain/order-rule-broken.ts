@@ -13,6 +13,11 @@ export type OrderRule =
  * are stable and machine-readable, so the HTTP layer maps on `rule`, never on the message.
  */
 export class OrderRuleBroken extends Error {
+  /** The one refusal of an order that does not exist, or that the caller may not see. */
+  static orderNotFound(orderId: string): OrderRuleBroken {
+    return new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
+  }
+
   override readonly name = 'OrderRuleBroken';
 
   constructor(

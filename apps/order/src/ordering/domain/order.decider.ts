@@ -23,7 +23,7 @@ export type PlaceOrder = {
   data: {
     orderId: string;
     customerId: string;
-    /** Between 1 and 100 lines of 1 to 1000 units each: the edge refuses any other (400). */
+    /** Within the limits of lines and units the edge holds them to (place-order.request.ts). */
     items: { sku: string; quantity: number }[];
     /** The prices the order is placed at; the customer never sets a price. */
     catalogue: ReadonlyMap<string, CatalogueEntry>;
@@ -174,7 +174,7 @@ function cancelOrder({ data }: CancelOrder, state: Order): OrderEvent[] {
 
 function existing(state: Order, orderId: string): PlacedOrder {
   if (state.status === 'NONE') {
-    throw new OrderRuleBroken('ORDER_NOT_FOUND', `Order ${orderId} does not exist.`, { orderId });
+    throw OrderRuleBroken.orderNotFound(orderId);
   }
   return state;
 }
