@@ -402,6 +402,22 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       );
     });
 
+    it('acknowledges no delivery its batch does not hold: a dead letter not yet moved is kept', async () => {
+      // The dead-letter queue is gone: the copy of an unparseable message comes back unroutable
+      // and the message returns to its queue, again and again, while the messages published
+      // after it are applied as a batch and acknowledged.
+      await channel.deleteQueue(`${queue}.dlq`);
+      const poisonId = randomUUID();
+      publish('{not json', { messageId: poisonId });
+      const events = [orderPlaced('customer-d'), orderPlaced('customer-e')];
+      events.forEach((event) => publish(event));
+      await eventually(async () => expect(await appliedOf(events)).toHaveLength(2));
+      // The dead-letter queue comes back with the consumer's next channel, and the message the
+      // batch's acknowledgement did not take lands there.
+      await consumerChannel().current!.close();
+      await deadLetterOf(poisonId);
+    });
+
     it('applies a message delivered twice within one batch once', async () => {
       const event = orderPlaced('customer-twice-in-batch');
       const other = orderPlaced('customer-twice-in-batch');
