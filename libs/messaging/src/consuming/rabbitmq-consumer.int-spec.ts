@@ -415,6 +415,12 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       // The dead-letter queue comes back with the consumer's next channel, and the message the
       // batch's acknowledgement did not take lands there.
       await consumerChannel().current!.close();
+      await eventually(async () => {
+        const probe = await connection.createChannel();
+        probe.on('error', () => undefined);
+        await probe.checkQueue(`${queue}.dlq`);
+        await probe.close();
+      });
       await deadLetterOf(poisonId);
     });
 
