@@ -436,6 +436,37 @@ describe('RabbitMqConsumer (real RabbitMQ and PostgreSQL)', () => {
       expect(await inboxHas(event.id)).toBe(1);
     });
 
+    it('applies once a message published again after it was applied, batched with a new one', async () => {
+      // What a relay that lost its confirms does: the copy is a first delivery, not a redelivery.
+      const event = orderPlaced('customer-published-twice');
+      publish(event);
+      await eventually(async () => expect(await appliedOf([event])).toHaveLength(1));
+      const other = orderPlaced('customer-published-twice');
+      publish(event);
+      publish(other);
+      await eventually(async () => expect(await appliedOf([other])).toHaveLength(1));
+      await eventually(async () => expect((await channel.checkQueue(queue)).messageCount).toBe(0));
+      expect(await appliedOf([event, other])).toEqual([
+        expect.objectContaining({ id: event.id, attempt: 1 }),
+        expect.objectContaining({ id: other.id, attempt: 1 }),
+      ]);
+    });
+
+    it('asks the database nothing outside its transaction for a batch of first deliveries', async () => {
+      const outside: string[] = [];
+      const stopObserving = database.database.observeStatements(({ label, text }) => {
+        if (label === 'autocommit') outside.push(text);
+      });
+      try {
+        const events = Array.from({ length: 3 }, () => orderPlaced('customer-first'));
+        events.forEach((event) => publish(event));
+        await eventually(async () => expect(await appliedOf(events)).toHaveLength(3));
+        expect(outside).toEqual([]);
+      } finally {
+        stopObserving();
+      }
+    });
+
     it('takes a batch redelivered after a crash between its commit and its acks as a no-op', async () => {
       const events = Array.from({ length: 3 }, () => orderPlaced('customer-crash'));
       let crashes = 0;
