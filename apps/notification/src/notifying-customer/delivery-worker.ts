@@ -26,8 +26,12 @@ const CHECK_EVERY_MS = 250;
 const BATCH = 100;
 const MAX_ATTEMPTS = 10;
 const MAX_BACKOFF_SECONDS = 300;
-/** How long a claimed notification is left to the worker sending it before another may. */
-const LEASE_SECONDS = 60;
+/**
+ * How long a claimed notification is left to the worker sending it before another may. A
+ * notification is recorded already claimed by the worker of the process that records it (see
+ * take), so this is also how long one waits when its process dies before sending it.
+ */
+export const LEASE_SECONDS = 60;
 const RECORD_RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
 
 // The statements below are planned for their values (QueryOptions): the notifications table
@@ -57,17 +61,22 @@ const MARK_FAILED = `
   FROM unnest($1::uuid[], $4::text[]) AS f(id, error)
   WHERE n.id = f.id`;
 
-type Claimed = Pick<
+export type Claimed = Pick<
   Notification,
   'id' | 'orderId' | 'kind' | 'recipient' | 'subject' | 'body' | 'traceparent'
 > & { attempts: number };
 
 /**
- * Delivers recorded notifications, outside any transaction: due ones are claimed (and leased),
- * sent, and their outcome recorded, a batch at a time until none is due. A failed delivery is
- * retried with backoff, up to MAX_ATTEMPTS. Recording "sent" is retried until it succeeds, so a
- * database that fails after a send does not send it again; only a crash between the two does,
- * once the lease has run out, and SMTP messages carry a stable Message-ID for that case.
+ * Delivers recorded notifications, outside any transaction, and records each outcome.
+ *
+ * A notification is recorded already claimed for its first attempt (attempts 1, leased for
+ * LEASE_SECONDS), and handed to this worker once its transaction has committed (take): it is
+ * sent at once, with no statement to claim it. The poll claims (and leases) what is due besides:
+ * a failed delivery's next attempt, with backoff up to MAX_ATTEMPTS, and what another process
+ * had claimed and did not record, once its lease has run out. Recording "sent" is retried until it
+ * succeeds, so a database that fails after a send does not send it again; only a crash between
+ * the two does, once the lease has run out, and SMTP messages carry a stable Message-ID for that
+ * case.
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -77,6 +86,9 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.deliverDue(),
   );
   private stopping = false;
+  /** Handed over by the transactions that recorded them, to be sent by drain. */
+  private readonly handedOver: Claimed[] = [];
+  private draining?: Promise<void>;
 
   constructor(
     private readonly database: Database,
@@ -98,10 +110,31 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.task.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     this.removeMetrics?.();
     this.stopping = true;
-    return this.task.stop();
+    await this.task.stop();
+    // What was handed over is sent before the service goes, not left to wait out its lease.
+    while (this.draining) await this.draining;
+  }
+
+  /**
+   * Sends notifications recorded as claimed by this worker (attempts 1, leased), in the order
+   * given: call it once the transaction that recorded them has committed.
+   */
+  take(notifications: readonly Claimed[]): void {
+    if (notifications.length === 0) return;
+    this.handedOver.push(...notifications);
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.handedOver.length > 0) {
+      await this.deliver(this.handedOver.splice(0, BATCH)).catch((error: Error) =>
+        // Still leased to this worker: the poll sends them once the lease has run out.
+        this.logger.error(`Could not record deliveries: ${error.message}`),
+      );
+    }
   }
 
   /** Delivers everything due; returns how many deliveries it attempted. */
@@ -110,34 +143,37 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     for (;;) {
       const due = await this.claim();
       attempted += due.length;
-      const sent: string[] = [];
-      const failed: { id: string; error: string }[] = [];
-      for (const notification of due) {
-        try {
-          await runInSpan(this.deliverySpan(notification), () =>
-            this.channel.deliver(notification),
-          );
-          sent.push(notification.id);
-        } catch (error) {
-          const message = (error as Error).message;
-          this.logger.warn(
-            `Notification ${notification.id} not delivered (attempt ${notification.attempts}): ${message}`,
-          );
-          failed.push({ id: notification.id, error: message.slice(0, 1000) });
-        }
-      }
-      deliveries.inc({ outcome: 'sent' }, sent.length);
-      deliveries.inc({ outcome: 'failed' }, failed.length);
-      if (sent.length > 0) await this.recordRetrying(MARK_SENT, [sent]);
-      if (failed.length > 0) {
-        await this.recordRetrying(MARK_FAILED, [
-          failed.map((f) => f.id),
-          MAX_ATTEMPTS,
-          MAX_BACKOFF_SECONDS,
-          failed.map((f) => f.error),
-        ]);
-      }
+      await this.deliver(due);
       if (due.length < BATCH || this.stopping) return attempted;
+    }
+  }
+
+  /** Sends claimed notifications one by one, then records the outcomes in a statement each. */
+  private async deliver(claimed: readonly Claimed[]): Promise<void> {
+    const sent: string[] = [];
+    const failed: { id: string; error: string }[] = [];
+    for (const notification of claimed) {
+      try {
+        await runInSpan(this.deliverySpan(notification), () => this.channel.deliver(notification));
+        sent.push(notification.id);
+      } catch (error) {
+        const message = (error as Error).message;
+        this.logger.warn(
+          `Notification ${notification.id} not delivered (attempt ${notification.attempts}): ${message}`,
+        );
+        failed.push({ id: notification.id, error: message.slice(0, 1000) });
+      }
+    }
+    deliveries.inc({ outcome: 'sent' }, sent.length);
+    deliveries.inc({ outcome: 'failed' }, failed.length);
+    if (sent.length > 0) await this.recordRetrying(MARK_SENT, [sent]);
+    if (failed.length > 0) {
+      await this.recordRetrying(MARK_FAILED, [
+        failed.map((f) => f.id),
+        MAX_ATTEMPTS,
+        MAX_BACKOFF_SECONDS,
+        failed.map((f) => f.error),
+      ]);
     }
   }
 

@@ -17,6 +17,7 @@ import {
   type NotificationKind,
   type OrderDetails,
 } from './domain/notification-message.js';
+import { DeliveryWorker, LEASE_SECONDS } from './delivery-worker.js';
 import { OrderApiClient } from './order-api.client.js';
 import { OrderReplicas } from './order-replicas.js';
 
@@ -39,8 +40,8 @@ interface PendingNotification {
  * for the short lines of a rejection for want of stock (only the order has them), and then before
  * the consumer's transaction begins: no connection or lock is held while another service answers.
  * A batch's replicas and notifications are written with one statement each. The notification is
- * delivered afterwards by the DeliveryWorker, so a slow or failing channel never holds a message
- * back.
+ * delivered after the commit by the DeliveryWorker, so a slow or failing channel never holds a
+ * message back.
  */
 @Controller()
 export class OrderLifecycleConsumer {
@@ -50,6 +51,7 @@ export class OrderLifecycleConsumer {
     private readonly replicas: OrderReplicas,
     private readonly orders: OrderApiClient,
     private readonly channel: DeliveryChannel,
+    private readonly worker: DeliveryWorker,
     config: ConfigService<NotificationEnvironment, true>,
   ) {
     this.emailDomain = config.get('NOTIFICATION_EMAIL_DOMAIN', { infer: true });
@@ -114,16 +116,22 @@ export class OrderLifecycleConsumer {
     return this.orders.order(orderId, event.correlationid);
   }
 
+  /**
+   * Records the notifications claimed for their first attempt by this process's worker, which
+   * sends them once the transaction has committed: no statement to claim them.
+   */
   private async write(tx: Transaction, notifications: readonly PendingNotification[]) {
-    await tx.query(
+    const recorded = await tx.query<{ id: string }>(
       `INSERT INTO notifications
          (id, event_id, order_id, customer_id, kind, channel, recipient, subject, body,
-          traceparent, status)
-       SELECT n.*, 'PENDING' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
+          traceparent, status, attempts, next_attempt_at)
+       SELECT n.*, 'PENDING', 1, now() + make_interval(secs => $11)
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
          $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
          AS n(id, event_id, order_id, customer_id, kind, channel, recipient, subject, body,
            traceparent)
-       ON CONFLICT (event_id) DO NOTHING`,
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING id`,
       [
         notifications.map((n) => n.id),
         notifications.map((n) => n.eventId),
@@ -135,7 +143,15 @@ export class OrderLifecycleConsumer {
         notifications.map((n) => n.subject),
         notifications.map((n) => n.body),
         notifications.map((n) => n.traceparent ?? null),
+        LEASE_SECONDS,
       ],
+    );
+    const ids = new Set(recorded.map((row) => row.id));
+    const claimed = notifications.filter((n) => ids.has(n.id));
+    tx.afterCommit(() =>
+      this.worker.take(
+        claimed.map((n) => ({ ...n, traceparent: n.traceparent ?? null, attempts: 1 })),
+      ),
     );
   }
 }
