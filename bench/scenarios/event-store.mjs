@@ -137,8 +137,9 @@ export default {
     'Through the compiled `EventStore` (`dist/apps/order/libs/event-store/src/index.js`) on a TypeORM ' +
     'DataSource (pool of 64) with an `EventTypeRegistry`, on a throwaway database migrated with the ' +
     "project's event-store and outbox migrations. **Appends**: closed loop at concurrency 1, 16 and 64; " +
-    'each append is `appendToStream` of one order-placed event (0.4 kB) with an outbox row added in the ' +
-    'same transaction (`addToOutbox` in `inTransaction`), as the order service does; *new streams* ' +
+    'each append is `appendToStream` of one order-placed event (0.4 kB) with its outbox row, written by ' +
+    "the append's own statement (an inline projection with `outboxWriteWithAppend`), as the order service " +
+    'does; *new streams* ' +
     'appends at version 0 to a fresh stream each time, *10-event streams* appends ten single events per ' +
     'stream with expected versions 0..9. **pgbench** runs `BEGIN; INSERT event; INSERT outbox row; END` ' +
     '(the same rows and payloads, `-n -c 16 -j 2 -T 5`) in the same run; the ratio is appends/s of new ' +
@@ -201,22 +202,31 @@ export default {
       });
       await dataSource.initialize();
       const storeDatabase = new platform.Database(dataSource);
-      const store = new es.EventStore(storeDatabase, registry);
+      // The outbox row of each event, written by the append's own statement, as the order
+      // service's integration events are.
+      const outbox = {
+        name: 'bench-outbox',
+        eventTypes: [EVENT_TYPE],
+        writeWithAppend: (events, tx) =>
+          messaging.outboxWriteWithAppend(
+            tx,
+            events.map((event) => ({
+              exchange: OUTBOX_EXCHANGE,
+              event: cloudEvent(event.data.orderId, event.metadata.correlationId),
+              streamId: event.streamId,
+              streamPosition: event.streamPosition,
+            })),
+          ),
+      };
+      const store = new es.EventStore(storeDatabase, registry, [outbox]);
 
       const appendOne = (streamId, expectedVersion) => {
         const orderId = streamId.replace(/^order-/, '');
-        const messageId = randomUUID();
         return store.appendToStream(
           streamId,
           expectedVersion,
           [{ type: EVENT_TYPE, data: orderData(orderId) }],
-          {
-            metadata: metadata(messageId),
-            inTransaction: (tx) =>
-              messaging.addToOutbox(tx, [
-                { exchange: OUTBOX_EXCHANGE, event: cloudEvent(orderId, messageId) },
-              ]),
-          },
+          { metadata: metadata(randomUUID()) },
         );
       };
       const operations = {

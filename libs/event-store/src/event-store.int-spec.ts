@@ -563,6 +563,101 @@ describe('EventStore on PostgreSQL', () => {
       ]);
     });
 
+    describe('written with the append', () => {
+      /** Rows that follow from each event alone, as an outbox's do: one per Added event. */
+      const ledger: InlineProjection = {
+        name: 'ledger',
+        eventTypes: ['Added'],
+        writeWithAppend: (events) => (param) =>
+          `INSERT INTO ledger (stream_id, stream_position, amount, global_position)
+           SELECT l.stream_id, l.stream_position, l.amount, a.global_position
+           FROM unnest(${param(events.map((e) => e.streamId))}::text[],
+             ${param(events.map((e) => e.streamPosition))}::int[],
+             ${param(events.map((e) => (e.data as Added['data']).amount))}::int[])
+             AS l(stream_id, stream_position, amount)
+           JOIN appended a USING (stream_id, stream_position)`,
+      };
+      let withLedger: EventStore;
+      const ledgerOf = (stream: string) =>
+        dataSource.query(
+          `SELECT l.stream_position AS position, l.amount, l.global_position = e.global_position AS same
+           FROM ledger l JOIN events e USING (stream_id, stream_position)
+           WHERE l.stream_id = $1 ORDER BY l.stream_position`,
+          [stream],
+        );
+
+      beforeAll(async () => {
+        await dataSource.query(
+          `CREATE TABLE ledger (stream_id text, stream_position int, amount int,
+             global_position bigint, PRIMARY KEY (stream_id, stream_position))`,
+        );
+        // The totals projection too, so that the log and the totals table stay in step for the
+        // rebuild test.
+        withLedger = new EventStore(database.database, registry, [totals, ledger]);
+      });
+
+      it('are written by the append’s own statement, with what it recorded', async () => {
+        const stream = newStream();
+        const statements: string[] = [];
+        const stopObserving = database.database.observeStatements(({ label, text }) => {
+          if (label === `append to ${stream}`) statements.push(text);
+        });
+        try {
+          await withLedger.appendToStream(stream, 0, [
+            added(2),
+            { type: 'Renamed', data: { name: 'x' } },
+            added(3),
+          ]);
+        } finally {
+          stopObserving();
+        }
+        // The totals projection runs a statement of its own; the ledger's rows need none.
+        expect(statements).toEqual([
+          'BEGIN',
+          expect.stringContaining('INSERT INTO ledger'),
+          expect.stringContaining('INSERT INTO totals'),
+          'COMMIT',
+        ]);
+        expect(await ledgerOf(stream)).toEqual([
+          { position: 1, amount: 2, same: true },
+          { position: 3, amount: 3, same: true },
+        ]);
+      });
+
+      it('write nothing for an append that lost its race, which is then decided again', async () => {
+        const stream = newStream();
+        await withLedger.appendToStream(stream, 0, [added(1)]);
+        await withLedger.transaction(async (tx) => {
+          await expect(
+            withLedger.appendToStreams(tx, [
+              { streamId: stream, expectedVersion: 0, events: [added(9)] },
+            ]),
+          ).rejects.toEqual(new ConcurrencyError(stream, 0, 1));
+          await withLedger.appendToStreams(tx, [
+            { streamId: stream, expectedVersion: 1, events: [added(5)] },
+          ]);
+        }, 'decide again');
+        expect(await ledgerOf(stream)).toEqual([
+          { position: 1, amount: 1, same: true },
+          { position: 2, amount: 5, same: true },
+        ]);
+      });
+
+      it('are refused a rebuild, and a projection needs one way to be written', () => {
+        const both = { ...ledger, name: 'both', project: async () => undefined };
+        const neither = { name: 'neither', eventTypes: ['Added'] };
+        const rebuildable = { ...ledger, name: 'rebuildable', tables: ['ledger'] };
+        for (const projection of [both, neither]) {
+          expect(() => new EventStore(database.database, registry, [projection])).toThrow(
+            `The ${projection.name} projection needs project or writeWithAppend`,
+          );
+        }
+        expect(() => new EventStore(database.database, registry, [rebuildable])).toThrow(
+          'The rebuildable projection is written with appends: no rebuild',
+        );
+      });
+    });
+
     it('can be rebuilt from the log to the same rows', async () => {
       const stream = newStream();
       await store.appendToStream(stream, 0, [added(3), added(4)]);

@@ -1,16 +1,39 @@
 import type { Database, Sql, Transaction } from '@ordering/platform';
 import { ConcurrencyError } from './errors.js';
 import type { EventTypeRegistry } from './event-type-registry.js';
-import type { EventMetadata, NewEvent, RecordedEvent } from './events.js';
+import type { EventMetadata, NewEvent, RecordedEvent, StoredPlace } from './events.js';
 import type { Snapshot } from './snapshots.js';
+
+/** An event of an append about to be written: what the append's own statement is given. */
+export type AppendingEvent<E extends NewEvent = NewEvent> = E &
+  Pick<StoredPlace, 'metadata' | 'streamId' | 'streamPosition'>;
+
+/**
+ * A data-modifying statement (INSERT, UPDATE or DELETE) run inside the append's own statement,
+ * as one of its CTEs: `param` binds a value and returns its placeholder. It may read `appended`,
+ * the events the statement inserts (one row each, every column of `events`): a row joined to it
+ * is written only if its event is, which is what keeps a stream's lost race from writing it.
+ */
+export type AppendWrite = (param: (value: unknown) => string) => string;
 
 /**
  * A read model kept in step with the log: it is given every appended event of the types it
- * handles inside the append's own transaction, so it can never disagree with the log.
+ * handles inside the append's own transaction, so it can never disagree with the log. It
+ * either runs statements of its own after the append (`project`), or has its rows written by
+ * the append's own statement (`writeWithAppend`).
  */
 export interface InlineProjection<E extends NewEvent = NewEvent, S = unknown> {
   readonly name: string;
   readonly eventTypes: readonly E['type'][];
+  /**
+   * The rows that follow from these events alone (of `eventTypes`, in append order), written
+   * by the append's own statement at no statement of its own; undefined when there are none.
+   * Such a projection is never rebuilt (it has no `tables`).
+   */
+  readonly writeWithAppend?: (
+    events: readonly AppendingEvent<E>[],
+    tx: Transaction,
+  ) => AppendWrite | undefined;
   /**
    * Applies events (of several streams when rebuilding), in log order: only of `eventTypes`.
    * `decided` holds, by stream id, the state a command handler left each stream in after the
@@ -19,7 +42,7 @@ export interface InlineProjection<E extends NewEvent = NewEvent, S = unknown> {
    * rebuild, or an append made without a decision, gives none. A property, not a method, so that
    * the state type is checked strictly.
    */
-  readonly project: (
+  readonly project?: (
     events: readonly RecordedEvent<E>[],
     tx: Transaction,
     decided?: ReadonlyMap<string, S>,
@@ -141,6 +164,12 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
       if (this.inline.some((known) => known.name === projection.name)) {
         throw new Error(`Two inline projections are named ${projection.name}`);
       }
+      if (!projection.project === !projection.writeWithAppend) {
+        throw new Error(`The ${projection.name} projection needs project or writeWithAppend`);
+      }
+      if (projection.writeWithAppend && projection.tables?.length) {
+        throw new Error(`The ${projection.name} projection is written with appends: no rebuild`);
+      }
       this.inline.push(projection);
       for (const type of projection.eventTypes) {
         this.projectionsByType.set(type, [...(this.projectionsByType.get(type) ?? []), projection]);
@@ -213,6 +242,21 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
       );
     }
 
+    const values: unknown[] = [
+      [...heads.keys()],
+      [...heads.values()].map((head) => head.expected),
+      [...heads.values()].map((head) => head.next),
+      events.map((e) => e.streamId),
+      events.map((e) => e.position),
+      events.map((e) => e.event.type),
+      events.map((e) => this.registry.currentVersion(e.event.type)),
+      events.map((e) => JSON.stringify(e.event.data)),
+      events.map((e) => e.metadata),
+    ];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const writes = this.writesWithAppend(appends, tx).map(
+      (write, index) => `, w${index} AS (${write(param)})`,
+    );
     const rows = await tx.query<EventRow>(
       `WITH heads AS (
          SELECT * FROM unnest($1::text[], $2::int[], $3::int[]) AS h(stream_id, expected, next)
@@ -224,25 +268,17 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
          UPDATE event_streams s SET version = h.next, updated_at = clock_timestamp()
          FROM heads h WHERE h.expected > 0 AND s.stream_id = h.stream_id AND s.version = h.expected
          RETURNING s.stream_id
-       )
-       INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
-       SELECT e.stream_id, e.position, e.type, e.schema_version, e.data, e.metadata
-       FROM unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
-         WITH ORDINALITY AS e(stream_id, position, type, schema_version, data, metadata, n)
-       WHERE e.stream_id IN (SELECT stream_id FROM created UNION ALL SELECT stream_id FROM moved)
-       ORDER BY e.n
-       RETURNING ${EVENT_COLUMNS}`,
-      [
-        [...heads.keys()],
-        [...heads.values()].map((head) => head.expected),
-        [...heads.values()].map((head) => head.next),
-        events.map((e) => e.streamId),
-        events.map((e) => e.position),
-        events.map((e) => e.event.type),
-        events.map((e) => this.registry.currentVersion(e.event.type)),
-        events.map((e) => JSON.stringify(e.event.data)),
-        events.map((e) => e.metadata),
-      ],
+       ), appended AS (
+         INSERT INTO events (stream_id, stream_position, type, schema_version, data, metadata)
+         SELECT e.stream_id, e.position, e.type, e.schema_version, e.data, e.metadata
+         FROM unnest($4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[], $9::jsonb[])
+           WITH ORDINALITY AS e(stream_id, position, type, schema_version, data, metadata, n)
+         WHERE e.stream_id IN (SELECT stream_id FROM created UNION ALL SELECT stream_id FROM moved)
+         ORDER BY e.n
+         RETURNING ${EVENT_COLUMNS}
+       )${writes.join('')}
+       SELECT * FROM appended`,
+      values,
       GROWING,
     );
     const written = new Map<string, EventRow>(
@@ -393,8 +429,10 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
    * rows. Nothing is missed or applied twice.
    */
   async rebuild(projection: InlineProjection<E, S>, batchSize = 5000): Promise<number> {
-    const tables = projection.tables;
-    if (!tables?.length) throw new Error(`The ${projection.name} projection cannot be rebuilt`);
+    const { tables, project } = projection;
+    if (!tables?.length || !project) {
+      throw new Error(`The ${projection.name} projection cannot be rebuilt`);
+    }
     const list = tables.map((table) => `"${table.replaceAll('"', '""')}"`).join(', ');
     return this.database.transaction(
       async (tx) => {
@@ -420,7 +458,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
           );
           if (rows.length === 0) return count;
           const events = rows.map((row) => this.upcast(row));
-          await projection.project(events, tx);
+          await project.call(projection, events, tx);
           count += events.length;
           const last = events.at(-1)!;
           from = { transactionId: last.transactionId, globalPosition: last.globalPosition };
@@ -439,6 +477,24 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
     return rows[0]?.version ?? 0;
   }
 
+  /** What the projections written with appends add to this append's statement. */
+  private writesWithAppend(appends: readonly StreamAppend<E, S>[], tx: Transaction): AppendWrite[] {
+    const writes: AppendWrite[] = [];
+    for (const projection of this.inline) {
+      if (!projection.writeWithAppend) continue;
+      const events = appends.flatMap(({ streamId, expectedVersion, events, metadata = {} }) =>
+        events.flatMap((event, index) =>
+          projection.eventTypes.includes(event.type)
+            ? [{ ...event, metadata, streamId, streamPosition: expectedVersion + index + 1 }]
+            : [],
+        ),
+      );
+      const write = events.length > 0 ? projection.writeWithAppend(events, tx) : undefined;
+      if (write) writes.push(write);
+    }
+    return writes;
+  }
+
   /** The inline projections of an append's events, in its transaction. */
   private async project(
     events: readonly RecordedEvent<E>[],
@@ -452,7 +508,7 @@ export class EventStore<E extends NewEvent = NewEvent, S = unknown> {
     }
     for (const projection of touched) {
       const relevant = events.filter((event) => projection.eventTypes.includes(event.type));
-      await projection.project(relevant, tx, decided);
+      await projection.project?.(relevant, tx, decided);
     }
   }
 

@@ -7,28 +7,53 @@ import {
   orderPlacedV1,
   orderRejectedV1,
 } from '@ordering/contracts';
-import type { InlineProjection, RecordedEvent } from '@ordering/event-store';
-import { addToOutbox, type OutboxMessage } from '@ordering/messaging';
+import type { AppendingEvent, InlineProjection } from '@ordering/event-store';
+import {
+  outboxWriteWithAppend,
+  type OutboxMessage,
+  type OutboxMessageOfEvent,
+} from '@ordering/messaging';
 import { deterministicUuid, type Transaction } from '@ordering/platform';
 import type { OrderEvent } from '../domain/order.js';
 import { OrderProjection, orderEventTypes } from '../order-stream.js';
 
+/** When it happened, by the clock the order decided with. */
+function occurredAt(event: OrderEvent): string {
+  switch (event.type) {
+    case 'OrderPlaced':
+      return event.data.placedAt;
+    case 'OrderConfirmed':
+      return event.data.confirmedAt;
+    case 'OrderRejected':
+      return event.data.rejectedAt;
+    case 'OrderCancelled':
+      return event.data.cancelledAt;
+  }
+}
+
 /**
  * The one mapping from the order's domain events to what other services may read, written to
- * the outbox in the append transaction. `order.placed` carries the whole order; the others are
- * thin notifications. Message ids derive from the stream and version: one event, one message id.
+ * the outbox by the append's own statement. `order.placed` carries the whole order; the others
+ * are thin notifications. Message ids derive from the stream and version: one event, one message
+ * id. Its time is the event's own (when the order decided it), known before it is stored.
  */
-export function toIntegrationEvent(recorded: RecordedEvent<OrderEvent>): OutboxMessage {
+export function toIntegrationEvent(recorded: AppendingEvent<OrderEvent>): OutboxMessageOfEvent {
+  const time = occurredAt(recorded);
   const base = {
     id: deterministicUuid(`${recorded.streamId}:${recorded.streamPosition}`),
     subject: recorded.data.orderId,
-    time: recorded.recordedAt.toISOString(),
+    time,
     correlationid: recorded.metadata.correlationId ?? recorded.streamId,
     causationid: recorded.metadata.causationId ?? recorded.streamId,
     ...(recorded.metadata.traceparent ? { traceparent: recorded.metadata.traceparent } : {}),
   };
   const version = recorded.streamPosition;
-  const time = recorded.recordedAt.toISOString();
+  const message = (event: OutboxMessage['event']): OutboxMessageOfEvent => ({
+    exchange: Exchanges.order,
+    event,
+    streamId: recorded.streamId,
+    streamPosition: recorded.streamPosition,
+  });
   switch (recorded.type) {
     case 'OrderPlaced':
       return message(createEvent(orderPlacedV1, { ...base, data: { ...recorded.data, version } }));
@@ -68,19 +93,16 @@ export function toIntegrationEvent(recorded: RecordedEvent<OrderEvent>): OutboxM
   }
 }
 
-const message = (event: OutboxMessage['event']): OutboxMessage => ({
-  exchange: Exchanges.order,
-  event,
-});
-
-/** Puts every appended order event in the outbox. Not rebuildable: it would publish history again. */
+/**
+ * Puts every appended order event in the outbox, by the append's own statement. Not
+ * rebuildable: it would publish history again.
+ */
 @Injectable()
 @OrderProjection()
 export class OrderIntegrationEvents implements InlineProjection<OrderEvent> {
   readonly name = 'order-integration-events';
   readonly eventTypes = orderEventTypes.types;
 
-  async project(events: readonly RecordedEvent<OrderEvent>[], tx: Transaction): Promise<void> {
-    await addToOutbox(tx, events.map(toIntegrationEvent));
-  }
+  readonly writeWithAppend = (events: readonly AppendingEvent<OrderEvent>[], tx: Transaction) =>
+    outboxWriteWithAppend(tx, events.map(toIntegrationEvent));
 }
