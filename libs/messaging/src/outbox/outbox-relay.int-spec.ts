@@ -138,6 +138,24 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
     await eventually(async () => expect((await rowOf(message.id)).sent_at).not.toBeNull());
   });
 
+  it('marks what the broker confirmed sent with its next read, no statement of its own', async () => {
+    const texts: string[] = [];
+    const stopObserving = relays[0]
+      .get(Database)
+      .observeStatements(({ text }) => void texts.push(text));
+    try {
+      const messages = [randomUUID(), randomUUID()].map((aggregate) => event(aggregate, 1));
+      await commit(messages);
+      for (const { id } of messages) {
+        await eventually(async () => expect((await rowOf(id)).sent_at).not.toBeNull());
+      }
+    } finally {
+      stopObserving();
+    }
+    const marking = texts.filter((text) => /UPDATE outbox SET sent_at/.test(text));
+    expect(marking).toEqual([expect.stringMatching(/^\s*WITH marked AS/)]);
+  });
+
   it('delivers what was committed while the broker was down once it is back', async () => {
     const b = randomUUID();
     await broker.cut();
@@ -223,12 +241,15 @@ describe('OutboxRelay (real RabbitMQ and PostgreSQL)', () => {
     try {
       const y = randomUUID();
       const message = event(y, 1);
-      const broken = faults.breakBefore({
+      // The next read, which carries the mark, loses its connection; then so does the mark on
+      // its own that the relay falls back to.
+      const readBroken = faults.breakBefore({
         label: 'outbox-relay',
-        text: /^UPDATE outbox SET sent_at/,
+        text: /UPDATE outbox SET sent_at/,
       });
       await commit([message]);
-      await broken;
+      await readBroken;
+      await faults.breakBefore({ label: 'autocommit', text: /^UPDATE outbox SET sent_at/ });
       await eventually(async () => expect((await rowOf(message.id)).sent_at).not.toBeNull(), {
         timeoutMs: 10_000,
       });

@@ -15,7 +15,7 @@ import { RelayLeadership } from './relay-leadership.js';
 // so is one whose earlier message is waiting out a retry: one aggregate's messages are published
 // one at a time, each only once the one before it is confirmed, so they can never overtake each
 // other, whichever of them the broker refuses.
-const NEXT_BATCH = `
+const UNSENT = `
   SELECT id, message_id, exchange, routing_key, aggregate_id, payload::text AS body,
     payload->>'correlationid' AS correlationid, payload->>'time' AS time,
     payload->>'traceparent' AS traceparent, attempts
@@ -25,9 +25,17 @@ const NEXT_BATCH = `
     AND NOT EXISTS (
       SELECT 1 FROM outbox earlier
       WHERE earlier.aggregate_id = o.aggregate_id AND earlier.sent_at IS NULL
-        AND earlier.attempts > 0 AND earlier.id < o.id AND earlier.next_attempt_at > now())
-  ORDER BY o.id
-  LIMIT $1`;
+        AND earlier.attempts > 0 AND earlier.id < o.id AND earlier.next_attempt_at > now())`;
+
+const NEXT_BATCH = `${UNSENT} ORDER BY o.id LIMIT $1`;
+
+// The same read, marking sent the rows confirmed since the last one ($3): while the relay is
+// busy, marks cost no statement of their own. Its snapshot still shows them unsent, hence `<> ALL`.
+const MARK_SENT_AND_READ_NEXT = `
+  WITH marked AS (
+    UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($3::bigint[])
+  )
+  ${UNSENT} AND o.id <> ALL($3::bigint[]) ORDER BY o.id LIMIT $1`;
 
 const MARK_SENT =
   'UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])';
@@ -78,6 +86,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private notifying = false;
   private notifyAgain = false;
   private stopListening?: () => void;
+  /** Rows the broker has confirmed, to be marked sent by the next read or, idle, on their own. */
+  private unmarked: string[] = [];
   private removeMetrics: (() => void)[] = [];
 
   constructor(
@@ -158,14 +168,39 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         if (!wasLeader) void this.cleanup.runNow();
         const published = await this.relayBatches();
         // The channel dropped mid-batch: on again as soon as it is back, not at the next poll.
-        if (!this.publisher.isOpen) await this.publisher.whenOpen(this.stopping);
-        else if (published === 0) await this.idle();
+        if (!this.publisher.isOpen) {
+          await this.markSent();
+          await this.publisher.whenOpen(this.stopping);
+        } else if (published === 0) {
+          await this.markSent();
+          await this.idle();
+        }
       } catch (error) {
         this.logger.warn(`Outbox relay interrupted: ${(error as Error).message}; retrying`);
         await this.leadership.resign();
+        await this.markSent();
         await this.idle();
       }
     }
+    await this.markSent();
+  }
+
+  /**
+   * Marks sent, in a statement of their own, the confirmed rows no read has marked: before the
+   * relay idles or stops. Should that fail, they are published again later (consumers
+   * deduplicate on the message id), never lost.
+   */
+  private async markSent(): Promise<void> {
+    const sent = this.unmarked.splice(0);
+    if (sent.length === 0) return;
+    await this.database
+      .query(MARK_SENT, [sent], { plan: 'per-execution' })
+      .catch((error: Error) =>
+        this.logger.warn(
+          `Could not mark ${sent.length} confirmed outbox rows sent (${error.message}); ` +
+            'they will be published again',
+        ),
+      );
   }
 
   /**
@@ -180,10 +215,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       while (this.running && this.leadership.isLeader) {
         while (!caughtUp && inFlight.length < BATCHES_IN_FLIGHT) {
           const publishing = inFlight.flatMap((batch) => batch.aggregates);
-          const rows = await this.leadership.session.query<OutboxRow>(NEXT_BATCH, [
-            this.options.relayBatchSize,
-            publishing,
-          ]);
+          const marking = this.unmarked.splice(0);
+          const rows = await this.readNext(publishing, marking).catch((error: unknown) => {
+            this.unmarked.unshift(...marking);
+            throw error;
+          });
           caughtUp = rows.length < this.options.relayBatchSize;
           const batch = firstOfEachAggregate(rows);
           if (batch.length > 0) {
@@ -211,6 +247,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return relayed;
   }
 
+  /** The next rows to publish, marking `marking` sent in the same statement. */
+  private readNext(publishing: string[], marking: string[]): Promise<OutboxRow[]> {
+    const session = this.leadership.session;
+    const limit = this.options.relayBatchSize;
+    return marking.length === 0
+      ? session.query<OutboxRow>(NEXT_BATCH, [limit, publishing])
+      : session.query<OutboxRow>(MARK_SENT_AND_READ_NEXT, [limit, publishing, marking], {
+          plan: 'per-execution',
+        });
+  }
+
   /** Publishes one batch and records the outcome of each message; resolves to how many went out. */
   private async publishBatch(rows: OutboxRow[]): Promise<number> {
     // While the broker is away there is nothing to do but wait for it (or for shutdown).
@@ -224,8 +271,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       if (outcome === null) sent.push(row.id);
       else failed.push({ id: row.id, error: outcome, attempts: row.attempts + 1 });
     });
+    this.unmarked.push(...sent);
     const session = this.leadership.session;
-    if (sent.length > 0) await session.query(MARK_SENT, [sent], { plan: 'per-execution' });
     if (failed.length > 0) {
       for (const failure of failed) {
         this.logger.error(
