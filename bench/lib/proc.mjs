@@ -62,14 +62,21 @@ function machineJiffies() {
 }
 
 /**
+ * The monotonic clock in µs, the one V8 stamps a CPU profile's samples with (both read
+ * CLOCK_MONOTONIC): a window measured here selects the samples another process took in it.
+ */
+export const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
  * Watches named sets of processes (`{ name: [pid, …] }`) over a measuring window: `stop()` returns,
  * per name, the CPU its processes used, summed, as a percentage of one core (a process that ends
  * meanwhile counts until its last reading), and their summed RSS at its peak, sampled every
  * `intervalMs`. Also `self`, this process (the load generator), and `machine`, the busy share of
- * all cores, in percent.
+ * all cores, in percent; and `window`, its start and end on the monotonic clock.
  */
 export function watchProcesses(sets, { intervalMs = 200 } = {}) {
   const started = performance.now();
+  const startedMicros = monotonicMicros();
   const readCpu = () =>
     Object.fromEntries(
       Object.entries(sets).map(([name, pids]) => [name, pids.map((pid) => cpuSeconds(pid))]),
@@ -106,6 +113,7 @@ export function watchProcesses(sets, { intervalMs = 200 } = {}) {
       result.machine = {
         cpu: ((machineNow.busy - machine.busy) / (machineNow.total - machine.total || 1)) * 100,
       };
+      result.window = { startMicros: startedMicros, endMicros: monotonicMicros(), seconds };
       return result;
     },
   };

@@ -17,10 +17,16 @@ function areaOf(url) {
  * `{ busyMs, areas: [[name, ms]], functions: [[name, ms]] }` by self time, idle left out; a native
  * frame counts for the package that called it. Time in a native call such as `writev` includes
  * waiting for a CPU after it returns: a write to PostgreSQL's socket wakes the backend, which may
- * take the core.
+ * take the core. With `windows` (`[{ startMicros, endMicros }]` on the monotonic clock, see
+ * proc.mjs), only the samples taken inside them count: a measured phase without the start-up.
  */
-export async function summarizeProfile(file, top = 12) {
+export async function summarizeProfile(file, { top = 12, windows } = {}) {
   const profile = JSON.parse(await readFile(file, 'utf8'));
+  let at = profile.startTime;
+  const counts = (i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    return !windows || windows.some((w) => at >= w.startMicros && at < w.endMicros);
+  };
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const parents = new Map();
   for (const node of profile.nodes)
@@ -35,9 +41,9 @@ export async function summarizeProfile(file, top = 12) {
     return 'node';
   };
   const self = new Map();
-  profile.samples.forEach((id, i) =>
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
-  );
+  profile.samples.forEach((id, i) => {
+    if (counts(i)) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const areas = new Map();
   const functions = new Map();
   let busy = 0;
@@ -61,12 +67,22 @@ export async function summarizeProfile(file, top = 12) {
   return { busyMs: busy / 1000, areas: ranked(areas), functions: ranked(functions) };
 }
 
-/** The summary as Markdown lines: shares of busy time. */
-export function profileMarkdown(title, { busyMs, areas, functions }) {
+/**
+ * The summary as Markdown lines: shares of busy time and, given `perUnit` (how many units of work
+ * the profiled time did, `{ count, name }`: confirmed orders, say), the sampled milliseconds per
+ * unit, by area.
+ */
+export function profileMarkdown(title, { busyMs, areas, functions }, perUnit) {
   const share = (ms) => `${((100 * ms) / busyMs).toFixed(1)}%`;
+  const each = (ms) => (perUnit ? ` (${(ms / perUnit.count).toFixed(3)} ms)` : '');
   return [
-    `**${title}**: ${Math.round(busyMs).toLocaleString('en')} ms busy. By area: ` +
-      areas.map(([name, ms]) => `${name} ${share(ms)}`).join(', ') +
+    `**${title}**: ${Math.round(busyMs).toLocaleString('en')} ms busy` +
+      (perUnit
+        ? `, ${(busyMs / perUnit.count).toFixed(2)} ms per ${perUnit.name} ` +
+          `(${perUnit.count.toLocaleString('en')} of them)`
+        : '') +
+      '. By area: ' +
+      areas.map(([name, ms]) => `${name} ${share(ms)}${each(ms)}`).join(', ') +
       '. Top functions (self time): ' +
       functions.map(([name, ms]) => `\`${name}\` ${share(ms)}`).join(', ') +
       '.',

@@ -446,18 +446,35 @@ export default {
           `${sink.received.exports} exports, ${(sink.received.bytes / 1e6).toFixed(1)} MB.`,
       );
     }
+    const maxKey = `c${MAX_CONCURRENCY}`;
     if (profileDirectory) {
+      // Only the samples of the windows the targets are about (the busiest closed loop's), so
+      // that start-up, warm-up and the open loops do not blur what an order costs.
+      const windows = (usages[maxKey] ?? []).map((usage) => usage.window);
+      const confirmed = windows.reduce(
+        (sum, window, run) => sum + (samples[`${maxKey}.confirmed`]?.[run] ?? 0) * window.seconds,
+        0,
+      );
       const files = await readdir(profileDirectory);
       const lines = [];
       for (const service of SERVICES) {
         const file = files.find((name) => name.includes(`.${system.pids[service]}.`));
         if (!file) continue;
-        const summary = await summarizeProfile(join(profileDirectory, file));
-        lines.push(...profileMarkdown(`${service} (${file})`, summary));
+        const summary = await summarizeProfile(join(profileDirectory, file), { windows });
+        lines.push(
+          ...profileMarkdown(`${service} (${file})`, summary, {
+            count: Math.round(confirmed),
+            name: 'confirmed order',
+          }),
+        );
       }
       note(
-        `CPU profiles of the services (\`--profile\`, the whole run, start-up included), in ` +
-          `\`${profileDirectory.slice(ROOT.length + 1)}/\`: ${lines.join(' ')}`,
+        `CPU profiles of the services (\`--profile\`) over the windows of the ` +
+          `${phaseName(maxKey)} (${windows.length} of them; start-up and the other phases left ` +
+          `out). Beside each area, its sampled milliseconds per confirmed order: time the main ` +
+          `thread was not idle, including time it was preempted inside a system call (\`writev\` ` +
+          `wakes a PostgreSQL backend, which may take the core), so these add up to more than ` +
+          `the CPU per order that /proc gives. In \`${profileDirectory.slice(ROOT.length + 1)}/\`: ${lines.join(' ')}`,
       );
     }
 
@@ -480,7 +497,6 @@ export default {
     ];
     const closedLoop = ['confirmed', 'post-p99', 'confirm-p50', 'confirm-p99', 'errors'];
     const floorKey = `c${FLOOR_CONCURRENCY}`;
-    const maxKey = `c${MAX_CONCURRENCY}`;
     const ratio = (key, target) => ({
       id: `saga.${key}.ratio`,
       label: `Saga, ${phaseName(key)}: confirmed/s ÷ floor`,
